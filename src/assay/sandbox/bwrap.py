@@ -1,0 +1,212 @@
+"""The default backend: bubblewrap namespaces, cgroup limits, a tmpfs work dir per run."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import posixpath
+from collections.abc import Iterable
+from pathlib import Path
+
+from assay.sandbox.base import Sandbox, SandboxError, Step, register_sandbox, which_or_raise
+from assay.sandbox.cgroups import CgroupManager, RunGroup
+from assay.sandbox.compile_cache import CompileCache
+from assay.sandbox.languages.base import LAUNCHER_DIR, SYSTEM_DIRS, WORK_DIR
+from assay.sandbox.spec import MIB
+from assay.sandbox.supervisor import RawExit, rlimits_for, supervise
+from assay.sandbox.userns import (
+    SANDBOX_GID, SANDBOX_UID, drop_privileges_argv, make_user_namespace,
+)
+
+LAUNCHERS = Path(__file__).parent / "launchers"
+HOSTNAME = "sandbox"
+
+
+@register_sandbox("bwrap")
+class BwrapSandbox(Sandbox):
+    """Isolation with bubblewrap: new user, pid, net, ipc, uts, mount and cgroup namespaces;
+    the host filesystem read-only and only in part; no network; a fresh tmpfs work dir.
+
+    Memory, process count and CPU time are enforced per run with a cgroup where one is
+    writable, else with rlimits (see ``cgroups.py``).
+    """
+
+    signal_in_exit_code = True
+
+    def __init__(self, cache: CompileCache | None = None, use_cgroups: bool = True) -> None:
+        super().__init__(cache)
+        self.bwrap = which_or_raise("bwrap", "install bubblewrap (apt-get install bubblewrap)")
+        self.cgroups = CgroupManager() if use_cgroups else None
+        self.as_root = os.geteuid() == 0
+        self.userns_fd: int | None = None
+        self.setpriv: list[str] = []
+        if self.as_root:
+            try:
+                self.userns_fd = make_user_namespace()
+            except OSError as exc:
+                raise SandboxError(f"cannot create the sandbox user namespace: {exc}") from exc
+            self.setpriv = drop_privileges_argv(
+                which_or_raise("setpriv", "install util-linux"))
+
+    @property
+    def isolation_notes(self) -> list[str]:
+        notes = []
+        if self.cgroups is None or not self.cgroups.available:
+            reason = self.cgroups.unavailable_reason if self.cgroups else "disabled"
+            notes.append(f"no cgroup ({reason}); memory and processes limited by rlimits")
+        else:
+            notes.append(f"cgroup v{self.cgroups.version} limits memory, processes, CPU")
+        return notes
+
+    def close(self) -> None:
+        if self.userns_fd is not None:
+            os.close(self.userns_fd)
+            self.userns_fd = None
+
+    def prepare_writable_dir(self, path: Path) -> None:
+        if self.as_root:
+            os.chown(path, SANDBOX_UID, SANDBOX_GID)
+
+    def execute(self, step: Step) -> RawExit:
+        group = self._new_group(step)
+        try:
+            with _Pipes() as pipes:
+                argv, pass_fds = self._command(step, pipes)
+                return supervise(
+                    argv, limits=step.limits, stdin=step.stdin, env={"PATH": "/usr/bin:/bin"},
+                    pass_fds=pass_fds, gate_write_fd=pipes.take_gate_writer(),
+                    gate_holds_child=True, group=group,
+                    rlimits=rlimits_for(step.limits, memory_by_rlimit=group is None,
+                                        processes_by_rlimit=group is None),
+                    side_channels=pipes.side_channels(),
+                )
+        finally:
+            if group is not None:
+                group.remove()
+
+    def _new_group(self, step: Step) -> RunGroup | None:
+        if self.cgroups is None or not self.cgroups.available:
+            return None
+        return self.cgroups.create(step.limits)
+
+    def _command(self, step: Step, pipes: _Pipes) -> tuple[list[str], list[int]]:
+        if self.userns_fd is not None:
+            # Mounts are made as uid 0 of our namespace; setpriv drops to SANDBOX_UID.
+            identity = ["--userns", str(self.userns_fd), "--uid", "0", "--gid", "0",
+                        "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+            pass_fds = [self.userns_fd]
+        else:
+            identity = ["--unshare-user", "--disable-userns",
+                        "--uid", str(os.getuid()), "--gid", str(os.getgid())]
+            pass_fds = []
+        args = [self.bwrap, *identity,
+                "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+                "--unshare-cgroup-try", "--die-with-parent", "--new-session",
+                "--hostname", HOSTNAME, "--clearenv"]
+        args += _system_mounts()
+        # Parents of toolchain mounts (such as /root, mode 0700 on the host) are made
+        # traversable, and hold nothing but the mounts.
+        for directory in _parent_dirs(step.toolchain.mounts, absolute=True):
+            args += ["--perms", "0755", "--dir", directory]
+        for mount in step.toolchain.mounts:
+            args += ["--ro-bind", mount, mount]
+        disk = str(step.limits.disk_mb * MIB)
+        args += ["--proc", "/proc", "--dev", "/dev",
+                 "--perms", "1777", "--size", disk, "--tmpfs", "/tmp",
+                 "--perms", "0777", "--size", disk, "--tmpfs", WORK_DIR,
+                 "--ro-bind", str(LAUNCHERS), LAUNCHER_DIR]
+        for directory in _parent_dirs(step.files):
+            args += ["--perms", "0777", "--dir", f"{WORK_DIR}/{directory}"]
+        for name, content in sorted(step.files.items()):
+            fd = pipes.memfd(content)
+            pass_fds.append(fd)
+            args += ["--perms", "0666", "--file", str(fd), f"{WORK_DIR}/{name}"]
+        for bind in step.binds:
+            args += ["--bind" if bind.writable else "--ro-bind", bind.host, bind.dest]
+        env = dict(step.env)
+        if step.status_channel:
+            status_fd = pipes.status_writer()
+            pass_fds.append(status_fd)
+            env["ASSAY_STATUS_FD"] = str(status_fd)
+        for key, value in env.items():
+            args += ["--setenv", key, value]
+        gate = pipes.gate_reader()
+        pass_fds.append(gate)
+        args += ["--remount-ro", "/", "--chdir", WORK_DIR, "--block-fd", str(gate),
+                 "--", *self.setpriv, *step.argv]
+        return args, pass_fds
+
+
+def _system_mounts() -> list[str]:
+    args: list[str] = []
+    for directory in SYSTEM_DIRS:
+        if os.path.islink(directory):
+            args += ["--symlink", os.readlink(directory), directory]
+        elif os.path.isdir(directory):
+            args += ["--ro-bind", directory, directory]
+    return args
+
+
+def _parent_dirs(paths: Iterable[str], absolute: bool = False) -> list[str]:
+    """Every ancestor directory of the paths, parents first."""
+    found: set[str] = set()
+    for path in paths:
+        parent = posixpath.dirname(path)
+        while parent and parent != "/":
+            found.add(parent)
+            parent = posixpath.dirname(parent)
+    if absolute:
+        found = {d for d in found if not any(d == s or d.startswith(s + "/") for s in SYSTEM_DIRS)}
+    return sorted(found, key=lambda d: d.count("/"))
+
+
+class _Pipes:
+    """File descriptors of one run; everything still open is closed on exit."""
+
+    def __init__(self) -> None:
+        self._open: list[int] = []
+        self._gate_writer: int | None = None
+        self._status_reader: int | None = None
+
+    def __enter__(self) -> _Pipes:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for fd in self._open:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+    def _track(self, *fds: int) -> None:
+        self._open.extend(fds)
+
+    def memfd(self, content: bytes) -> int:
+        fd = os.memfd_create("assay-file", os.MFD_CLOEXEC)
+        self._track(fd)
+        view = memoryview(content)
+        while view:
+            view = view[os.write(fd, view):]
+        os.lseek(fd, 0, os.SEEK_SET)
+        return fd
+
+    def gate_reader(self) -> int:
+        reader, writer = os.pipe2(os.O_CLOEXEC)
+        self._track(reader)
+        self._gate_writer = writer
+        return reader
+
+    def take_gate_writer(self) -> int:
+        assert self._gate_writer is not None
+        writer, self._gate_writer = self._gate_writer, None
+        return writer  # supervise() closes it
+
+    def status_writer(self) -> int:
+        reader, writer = os.pipe2(os.O_CLOEXEC)
+        self._track(writer)
+        self._status_reader = reader
+        return writer
+
+    def side_channels(self) -> dict[str, int]:
+        if self._status_reader is None:
+            return {}
+        reader, self._status_reader = self._status_reader, None
+        return {"status": reader}

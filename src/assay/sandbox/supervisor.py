@@ -1,0 +1,274 @@
+"""Start a process tree held at a gate, put it under limits, let it go and watch it.
+
+The tree is started blocked (bwrap's --block-fd, or a shell reading a pipe for the local
+backend) so that its cgroup and rlimits are in place before any untrusted code runs. While it
+runs, the supervisor feeds stdin, keeps at most ``output_bytes`` of each output stream, and
+kills the whole tree on the wall-clock, CPU or output limit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import resource
+import selectors
+import signal
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from assay.sandbox.cgroups import RunGroup
+from assay.sandbox.spec import MIB, Limits
+
+POLL_S = 0.02  # how often limits are checked while the program is quiet
+READ_CHUNK = 65536
+
+
+@dataclass
+class RawExit:
+    """What the supervisor saw; turned into a verdict by ``verdicts.classify``."""
+
+    exit_code: int | None = None
+    signal: int | None = None
+    wall_s: float = 0.0
+    cpu_s: float = 0.0
+    peak_memory_bytes: int = 0
+    stdout: bytes = b""
+    stderr: bytes = b""
+    stdout_truncated: bool = False
+    stderr_truncated: bool = False
+    killed_for: str | None = None  # "wall_time" | "cpu_time" | "output"
+    oom_killed: bool = False
+    pids_limit_hit: bool = False
+    side_channels: dict[str, bytes] = field(default_factory=dict)
+    error: str | None = None
+
+
+def rlimits_for(limits: Limits, memory_by_rlimit: bool, processes_by_rlimit: bool
+                ) -> dict[int, tuple[int, int]]:
+    """The rlimits of a run. Memory and process count only where no cgroup enforces them:
+    an address-space limit makes the JVM, Go and V8 fail at start-up, not at the limit."""
+    cpu = math.ceil(limits.cpu_s)
+    rl = {
+        resource.RLIMIT_CPU: (cpu, cpu + 1),
+        resource.RLIMIT_NOFILE: (limits.open_files, limits.open_files),
+        resource.RLIMIT_FSIZE: (limits.file_size_mb * MIB, limits.file_size_mb * MIB),
+        resource.RLIMIT_CORE: (0, 0),
+    }
+    if memory_by_rlimit:
+        rl[resource.RLIMIT_AS] = (limits.memory_mb * MIB, limits.memory_mb * MIB)
+    if processes_by_rlimit:
+        rl[resource.RLIMIT_NPROC] = (limits.processes, limits.processes)
+    return rl
+
+
+class _Stream:
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.chunks: list[bytes] = []
+        self.size = 0
+        self.truncated = False
+
+    def add(self, data: bytes) -> bool:
+        """Keep data up to the cap; return False once the cap is exceeded."""
+        room = self.cap - self.size
+        if len(data) > room:
+            self.chunks.append(data[:room])
+            self.size = self.cap
+            self.truncated = True
+            return False
+        self.chunks.append(data)
+        self.size += len(data)
+        return True
+
+    def value(self) -> bytes:
+        return b"".join(self.chunks)
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as handle:
+            return [int(p) for p in handle.read().split()]
+    except OSError:
+        return []
+
+
+def supervise(
+    argv: Sequence[str],
+    *,
+    limits: Limits,
+    stdin: bytes,
+    env: Mapping[str, str],
+    pass_fds: Sequence[int],
+    gate_write_fd: int,
+    gate_holds_child: bool,
+    group: RunGroup | None,
+    rlimits: Mapping[int, tuple[int, int]],
+    side_channels: Mapping[str, int],
+) -> RawExit:
+    """Run ``argv`` (which blocks until ``gate_write_fd`` is written) under the limits.
+
+    Args:
+        gate_holds_child: True when the gate blocks in a child the first process forks
+            (bwrap), so that child must exist before limits are applied.
+        side_channels: name -> read end of a pipe whose writer is inside the tree; what
+            arrives is returned in ``RawExit.side_channels``.
+    """
+    raw = RawExit()
+    start = time.monotonic()
+    try:
+        proc = subprocess.Popen(
+            list(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            pass_fds=tuple(pass_fds), env=dict(env), start_new_session=True, close_fds=True,
+        )
+    except OSError as exc:
+        os.close(gate_write_fd)
+        raw.error = f"could not start {argv[0]}: {exc}"
+        return raw
+    try:
+        _hold_and_limit(proc, gate_holds_child, group, rlimits)
+    except OSError as exc:
+        _kill(proc, group)
+        raw.error = f"could not apply limits: {exc}"
+    finally:
+        with contextlib.suppress(OSError):
+            if raw.error is None:
+                os.write(gate_write_fd, b"x")
+        os.close(gate_write_fd)
+    _watch(proc, raw, limits, stdin, group, side_channels, start)
+    return raw
+
+
+def _hold_and_limit(proc: subprocess.Popen[bytes], gate_holds_child: bool,
+                    group: RunGroup | None, rlimits: Mapping[int, tuple[int, int]]) -> None:
+    targets = [proc.pid]
+    if gate_holds_child:
+        deadline = time.monotonic() + 5.0
+        while not (kids := _children(proc.pid)):
+            if proc.poll() is not None:
+                return  # it failed before the gate; its exit is handled by _watch
+            if time.monotonic() > deadline:
+                raise OSError("sandbox child did not appear within 5 s")
+            time.sleep(0.0002)
+        targets += kids
+    for pid in targets:
+        if group is not None:
+            group.attach(pid)
+        for which, value in rlimits.items():
+            resource.prlimit(pid, which, value)
+
+
+def _kill(proc: subprocess.Popen[bytes], group: RunGroup | None) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    if group is not None:
+        group.kill_all()
+
+
+def _watch(proc: subprocess.Popen[bytes], raw: RawExit, limits: Limits, stdin: bytes,
+           group: RunGroup | None, side_channels: Mapping[str, int], start: float) -> None:
+    assert proc.stdin and proc.stdout and proc.stderr
+    out_fd, err_fd, stdin_fd = proc.stdout.fileno(), proc.stderr.fileno(), proc.stdin.fileno()
+    streams = {out_fd: _Stream(limits.output_bytes), err_fd: _Stream(limits.output_bytes)}
+    streams.update({fd: _Stream(1 * MIB) for fd in side_channels.values()})
+    # A pidfd wakes the loop the moment the tree's root exits, instead of at the next poll.
+    pidfd = os.pidfd_open(proc.pid)
+    selector = selectors.DefaultSelector()
+    selector.register(pidfd, selectors.EVENT_READ)
+    for fd in streams:
+        os.set_blocking(fd, False)
+        selector.register(fd, selectors.EVENT_READ)
+    pending = memoryview(stdin)
+    if pending:
+        os.set_blocking(stdin_fd, False)
+        selector.register(stdin_fd, selectors.EVENT_WRITE)
+    else:
+        proc.stdin.close()
+
+    deadline = start + limits.wall_s
+    exited = False
+    while not exited:
+        now = time.monotonic()
+        if raw.killed_for is None:
+            if now >= deadline:
+                raw.killed_for = "wall_time"
+            elif group is not None and (group.cpu_seconds() or 0.0) > limits.cpu_s:
+                raw.killed_for = "cpu_time"
+            if raw.killed_for:
+                _kill(proc, group)
+        wait = POLL_S if raw.killed_for else min(POLL_S, max(deadline - now, 0.001))
+        for key, _ in selector.select(timeout=wait):
+            fd = key.fd
+            if fd == pidfd:
+                exited = True
+            elif fd == stdin_fd:
+                pending = _feed(fd, pending)
+                if not pending:
+                    selector.unregister(fd)
+                    proc.stdin.close()
+            elif not _drain(fd, streams[fd], until_eof=False):
+                selector.unregister(fd)
+            if fd in (out_fd, err_fd) and streams[fd].truncated and raw.killed_for is None:
+                raw.killed_for = "output"
+                _kill(proc, group)
+    selector.close()
+    os.close(pidfd)
+    _, status, rusage = os.wait4(proc.pid, 0)
+    proc.returncode = status  # reaped above; keep Popen from waiting again
+    # The root has exited: with a pid namespace nothing else is left; without one (local
+    # backend) kill what it left behind so its pipes close.
+    if group is not None:
+        group.kill_all()
+    for fd in streams:
+        _drain(fd, streams[fd], until_eof=True)
+    with contextlib.suppress(OSError):
+        proc.stdin.close()
+    proc.stdout.close()
+    proc.stderr.close()
+
+    raw.wall_s = time.monotonic() - start
+    if os.WIFSIGNALED(status):
+        raw.signal = os.WTERMSIG(status)
+    else:
+        raw.exit_code = os.WEXITSTATUS(status)
+    raw.cpu_s = rusage.ru_utime + rusage.ru_stime
+    raw.peak_memory_bytes = rusage.ru_maxrss * 1024
+    if group is not None:
+        raw.cpu_s = group.cpu_seconds() or raw.cpu_s
+        raw.peak_memory_bytes = group.peak_memory_bytes() or raw.peak_memory_bytes
+        raw.oom_killed = group.oom_killed()
+        raw.pids_limit_hit = group.pids_limit_hit()
+    raw.stdout, raw.stdout_truncated = streams[out_fd].value(), streams[out_fd].truncated
+    raw.stderr, raw.stderr_truncated = streams[err_fd].value(), streams[err_fd].truncated
+    raw.side_channels = {name: streams[fd].value() for name, fd in side_channels.items()}
+    for fd in side_channels.values():
+        os.close(fd)
+
+
+def _feed(fd: int, pending: memoryview) -> memoryview:
+    try:
+        return pending[os.write(fd, pending[:READ_CHUNK]):]
+    except BlockingIOError:
+        return pending
+    except OSError:  # the program closed its stdin: the rest is not wanted
+        return pending[:0]
+
+
+def _drain(fd: int, stream: _Stream, until_eof: bool) -> bool:
+    """Read what is available; False at end of file. Past the cap, data is read and dropped
+    so the writer never blocks on a full pipe."""
+    while True:
+        try:
+            data = os.read(fd, READ_CHUNK)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+        if not data:
+            return False
+        if not stream.truncated:
+            stream.add(data)
+        if not until_eof:
+            return True
