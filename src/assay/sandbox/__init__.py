@@ -10,13 +10,26 @@
 from assay.sandbox import bwrap as _bwrap  # noqa: F401 - registers the backend
 from assay.sandbox import local as _local  # noqa: F401 - registers the backend
 from assay.sandbox.base import (
-    Bind, ProgressCallback, Sandbox, SandboxError, Step, get_sandbox, register_sandbox,
+    Bind,
+    ProgressCallback,
+    Sandbox,
+    SandboxError,
+    Step,
+    get_sandbox,
+    register_sandbox,
     sandbox_names,
 )
 from assay.sandbox.compile_cache import CompileCache
 from assay.sandbox.languages import (
-    Language, LanguageError, Toolchain, ToolchainMissing, UnknownLanguage, all_languages,
-    get_language, language_for_file, register_language,
+    Language,
+    LanguageError,
+    Toolchain,
+    ToolchainMissing,
+    UnknownLanguage,
+    all_languages,
+    get_language,
+    language_for_file,
+    register_language,
 )
 from assay.sandbox.result import CompileResult, RunResult, StepResult
 from assay.sandbox.spec import DEFAULT_COMPILE_LIMITS, Limits, RunSpec, Verdict

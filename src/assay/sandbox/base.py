@@ -95,7 +95,7 @@ class Sandbox(ABC):
         toolchain = language.toolchain()
         try:
             return self._run(spec, language, toolchain)
-        except Exception as exc:  # noqa: BLE001 - a broken run must not break the batch
+        except Exception as exc:  # a broken run must not break the batch
             log.exception("sandbox failure")
             return RunResult(verdict=Verdict.SANDBOX_ERROR, language=language.name,
                              backend=self.name, error=f"{type(exc).__name__}: {exc}")

@@ -15,7 +15,10 @@ from assay.sandbox.languages.base import LAUNCHER_DIR, SYSTEM_DIRS, WORK_DIR
 from assay.sandbox.spec import MIB
 from assay.sandbox.supervisor import RawExit, rlimits_for, supervise
 from assay.sandbox.userns import (
-    SANDBOX_GID, SANDBOX_UID, drop_privileges_argv, make_user_namespace,
+    SANDBOX_GID,
+    SANDBOX_UID,
+    drop_privileges_argv,
+    make_user_namespace,
 )
 
 LAUNCHERS = Path(__file__).parent / "launchers"
@@ -47,6 +50,7 @@ class BwrapSandbox(Sandbox):
                 raise SandboxError(f"cannot create the sandbox user namespace: {exc}") from exc
             self.setpriv = drop_privileges_argv(
                 which_or_raise("setpriv", "install util-linux"))
+            self.bash = which_or_raise("bash", "install bash")
 
     @property
     def isolation_notes(self) -> list[str]:
@@ -72,7 +76,7 @@ class BwrapSandbox(Sandbox):
         try:
             with _Pipes() as pipes:
                 argv, pass_fds = self._command(step, pipes)
-                return supervise(
+                raw = supervise(
                     argv, limits=step.limits, stdin=step.stdin, env={"PATH": "/usr/bin:/bin"},
                     pass_fds=pass_fds, gate_write_fd=pipes.take_gate_writer(),
                     gate_holds_child=True, group=group,
@@ -83,6 +87,8 @@ class BwrapSandbox(Sandbox):
         finally:
             if group is not None:
                 group.remove()
+        _detect_setup_failure(raw)
+        return raw
 
     def _new_group(self, step: Step) -> RunGroup | None:
         if self.cgroups is None or not self.cgroups.available:
@@ -131,10 +137,26 @@ class BwrapSandbox(Sandbox):
         for key, value in env.items():
             args += ["--setenv", key, value]
         gate = pipes.gate_reader()
-        pass_fds.append(gate)
+        started = pipes.started_writer()
+        pass_fds += [gate, started]
         args += ["--remount-ro", "/", "--chdir", WORK_DIR, "--block-fd", str(gate),
-                 "--", *self.setpriv, *step.argv]
+                 "--json-status-fd", str(started), "--", *self.setpriv]
+        if self.userns_fd is not None:
+            # bwrap leaves the --userns fd open; close it before the program starts (bash,
+            # because dash cannot name fds above 9).
+            args += [self.bash, "-c", f'exec {self.userns_fd}<&-; exec "$@"', "bash"]
+        args += step.argv
         return args, pass_fds
+
+
+def _detect_setup_failure(raw: RawExit) -> None:
+    """bwrap writes an "exit-code" status only when the command really ran; without one, the
+    sandbox failed to start (bad mount, missing toolchain) and the exit code is bwrap's own.
+    The program cannot forge this: the status fd is closed before it starts."""
+    status = raw.side_channels.pop("bwrap-status", b"")
+    if raw.error is None and raw.killed_for is None and b'"exit-code"' not in status:
+        reason = raw.stderr.decode(errors="replace").strip() or f"bwrap exited {raw.exit_code}"
+        raw.error = f"sandbox setup failed: {reason[-500:]}"
 
 
 def _system_mounts() -> list[str]:
@@ -167,6 +189,7 @@ class _Pipes:
         self._open: list[int] = []
         self._gate_writer: int | None = None
         self._status_reader: int | None = None
+        self._started_reader: int | None = None
 
     def __enter__(self) -> _Pipes:
         return self
@@ -205,8 +228,17 @@ class _Pipes:
         self._status_reader = reader
         return writer
 
+    def started_writer(self) -> int:
+        reader, writer = os.pipe2(os.O_CLOEXEC)
+        self._track(writer)
+        self._started_reader = reader
+        return writer
+
     def side_channels(self) -> dict[str, int]:
-        if self._status_reader is None:
-            return {}
-        reader, self._status_reader = self._status_reader, None
-        return {"status": reader}
+        """Read ends handed to the supervisor, which closes them."""
+        assert self._started_reader is not None
+        channels = {"bwrap-status": self._started_reader}
+        if self._status_reader is not None:
+            channels["status"] = self._status_reader
+        self._status_reader = self._started_reader = None
+        return channels

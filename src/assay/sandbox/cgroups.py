@@ -191,7 +191,8 @@ class CgroupManager:
         else:
             v2 = [Path(m) for m, fs, _ in mounts if fs == "cgroup2"]
             if not v2 or "" not in own:
-                raise OSError(errno.ENOENT, "no cgroup v1 memory/pids/cpuacct nor a cgroup v2 mount")
+                raise OSError(errno.ENOENT,
+                              "no cgroup v1 memory/pids/cpuacct nor a cgroup v2 mount")
             self._setup_v2(v2[0] / own[""].lstrip("/"))
         self._remove_stale()
 

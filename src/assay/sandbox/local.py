@@ -20,7 +20,6 @@ from assay.sandbox.languages.base import LAUNCHER_DIR, WORK_DIR
 from assay.sandbox.supervisor import RawExit, rlimits_for, supervise
 
 
-
 @register_sandbox("local")
 class LocalSandbox(Sandbox):
     """No isolation: the program sees the host as the calling user does."""
@@ -51,9 +50,10 @@ class LocalSandbox(Sandbox):
                 env["ASSAY_STATUS_FD"] = str(status_writer)
                 pass_fds.append(status_writer)
             gate_reader, gate_writer = os.pipe2(os.O_CLOEXEC)
-            # The shell blocks on the gate until the limits are applied, then becomes the program.
-            argv = ["/bin/sh", "-c", f"cd {_quote(str(work))} && read -r _ <&{gate_reader}; "
-                    f"exec {gate_reader}<&-; exec \"$@\"", "sh",
+            # The shell blocks on the gate until the limits are applied, then becomes the
+            # program (bash: dash cannot name fds above 9).
+            argv = ["/bin/bash", "-c", f"cd {_quote(str(work))} && read -r _ <&{gate_reader}; "
+                    f"exec {gate_reader}<&-; exec \"$@\"", "bash",
                     *(_to_host(arg, paths) for arg in step.argv)]
             pass_fds.append(gate_reader)
             try:

@@ -9,6 +9,7 @@ kills the whole tree on the wall-clock, CPU or output limit.
 from __future__ import annotations
 
 import contextlib
+import errno
 import math
 import os
 import resource
@@ -154,10 +155,16 @@ def _hold_and_limit(proc: subprocess.Popen[bytes], gate_holds_child: bool,
             time.sleep(0.0002)
         targets += kids
     for pid in targets:
-        if group is not None:
-            group.attach(pid)
-        for which, value in rlimits.items():
-            resource.prlimit(pid, which, value)
+        try:
+            if group is not None:
+                group.attach(pid)
+            for which, value in rlimits.items():
+                resource.prlimit(pid, which, value)
+        except OSError as exc:
+            # Gone already: it failed before reaching the gate, so nothing untrusted ran;
+            # its exit status tells why.
+            if exc.errno != errno.ESRCH:
+                raise
 
 
 def _kill(proc: subprocess.Popen[bytes], group: RunGroup | None) -> None:

@@ -25,9 +25,9 @@ def classify(raw: RawExit, limits: Limits, out_of_memory_markers: tuple[str, ...
             death by signal N into exit code 128 + N (bwrap); decode it back.
     """
     exit_code, sig = raw.exit_code, raw.signal
-    if signal_in_exit_code and exit_code is not None and exit_code > SIGNAL_EXIT_BASE:
-        if exit_code - SIGNAL_EXIT_BASE < signal.NSIG:
-            exit_code, sig = None, exit_code - SIGNAL_EXIT_BASE
+    if signal_in_exit_code and exit_code is not None \
+            and SIGNAL_EXIT_BASE < exit_code < SIGNAL_EXIT_BASE + signal.NSIG:
+        sig, exit_code = exit_code - SIGNAL_EXIT_BASE, None
     failed = sig is not None or exit_code != 0
     stderr = decode(raw.stderr)
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 import os
 
 from assay.sandbox.languages.base import (
-    Language, LanguageError, Toolchain, ToolchainMissing, UnknownLanguage,
+    Language,
+    LanguageError,
+    Toolchain,
+    ToolchainMissing,
+    UnknownLanguage,
 )
 from assay.sandbox.languages.c_family import C, Cpp
 from assay.sandbox.languages.go import Go

@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from assay.sandbox.languages.base import (
-    BUILD_DIR, Language, Toolchain, find_executable, first_line, probe,
+    BUILD_DIR,
+    Language,
+    Toolchain,
+    find_executable,
+    first_line,
+    probe,
 )
 
 

@@ -3,7 +3,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from assay.sandbox.languages.base import (
-    BUILD_DIR, Language, Toolchain, find_executable, probe,
+    BUILD_DIR,
+    Language,
+    Toolchain,
+    find_executable,
+    probe,
 )
 
 # Where the Go build cache is mounted in the compile step (a persistent host dir).

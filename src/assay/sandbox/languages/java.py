@@ -4,7 +4,13 @@ from collections.abc import Sequence
 from pathlib import PurePosixPath
 
 from assay.sandbox.languages.base import (
-    BUILD_DIR, Language, Toolchain, find_executable, first_line, install_root, probe,
+    BUILD_DIR,
+    Language,
+    Toolchain,
+    find_executable,
+    first_line,
+    install_root,
+    probe,
 )
 
 # A serial GC and no perf-data file: fewer threads and no writes outside the work dir.

@@ -1,7 +1,12 @@
 from __future__ import annotations
 
 from assay.sandbox.languages.base import (
-    LAUNCHER_DIR, Language, Toolchain, find_executable, install_root, probe,
+    LAUNCHER_DIR,
+    Language,
+    Toolchain,
+    find_executable,
+    install_root,
+    probe,
 )
 
 

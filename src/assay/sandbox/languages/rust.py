@@ -4,7 +4,13 @@ import os
 from collections.abc import Sequence
 
 from assay.sandbox.languages.base import (
-    BUILD_DIR, Language, Toolchain, ToolchainMissing, find_executable, outside_system_dirs, probe,
+    BUILD_DIR,
+    Language,
+    Toolchain,
+    ToolchainMissing,
+    find_executable,
+    outside_system_dirs,
+    probe,
 )
 
 

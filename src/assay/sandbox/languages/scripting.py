@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from assay.sandbox.languages.base import (
-    LAUNCHER_DIR, Language, Toolchain, find_executable, first_line, install_root, probe,
+    LAUNCHER_DIR,
+    Language,
+    Toolchain,
+    find_executable,
+    first_line,
+    install_root,
+    probe,
 )
 
 

@@ -5,7 +5,13 @@ from collections.abc import Sequence
 from pathlib import PurePosixPath
 
 from assay.sandbox.languages.base import (
-    BUILD_DIR, WORK_DIR, Language, Toolchain, ToolchainMissing, find_executable, install_root,
+    BUILD_DIR,
+    WORK_DIR,
+    Language,
+    Toolchain,
+    ToolchainMissing,
+    find_executable,
+    install_root,
     probe,
 )
 

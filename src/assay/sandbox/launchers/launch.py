@@ -6,9 +6,10 @@ COMPILE_ERROR; the fd is closed before the program runs, so the program cannot f
 
 import os
 import sys
+from types import CodeType
 
 
-def _compile():  # type: ignore[no-untyped-def]
+def _compile() -> tuple[CodeType, str]:
     status_fd = int(os.environ.pop("ASSAY_STATUS_FD", "-1"))
     path = sys.argv[1]
     with open(path, "rb") as handle:
@@ -30,7 +31,7 @@ def _compile():  # type: ignore[no-untyped-def]
     return code, path
 
 
-def _run(code, path):  # type: ignore[no-untyped-def]
+def _run(code: CodeType, path: str) -> None:
     # Reuse the real __main__ module so that pickling and `if __name__ == "__main__"` work.
     namespace = sys.modules["__main__"].__dict__
     builtins = namespace["__builtins__"]

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assay.sandbox import CompileCache, Sandbox, get_sandbox
+
+
+@pytest.fixture(scope="session")
+def cache_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("assay-cache")
+
+
+@pytest.fixture(scope="session")
+def sandbox(cache_root: Path) -> Iterator[Sandbox]:
+    """One real bwrap sandbox for the session, with its own compile cache."""
+    with get_sandbox("bwrap", cache=CompileCache(cache_root)) as box:
+        yield box

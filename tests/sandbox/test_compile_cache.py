@@ -1,0 +1,69 @@
+import os
+from pathlib import Path
+
+from assay.sandbox import CompileCache, RunSpec, Sandbox, Verdict, get_sandbox
+from assay.sandbox.compile_cache import compile_key
+
+C_PROGRAM = '#include <stdio.h>\nint main(void) { puts("%s"); return 0; }\n'
+
+
+def test_second_run_is_a_cache_hit(sandbox: Sandbox) -> None:
+    spec = RunSpec.single("c", C_PROGRAM % "cache-hit-test")
+    first, second = sandbox.run(spec), sandbox.run(spec)
+    assert first.compile is not None and second.compile is not None
+    assert (first.compile.cached, second.compile.cached) == (False, True)
+    assert first.compile.cache_key == second.compile.cache_key
+    assert second.stdout == "cache-hit-test\n"
+
+
+def test_key_covers_language_toolchain_flags_and_sources() -> None:
+    base = compile_key("c", "gcc 12", ["gcc", "-O2"], {"main.c": "x"})
+    assert base == compile_key("c", "gcc 12", ["gcc", "-O2"], {"main.c": b"x"})
+    assert base != compile_key("c", "gcc 13", ["gcc", "-O2"], {"main.c": "x"})
+    assert base != compile_key("c", "gcc 12", ["gcc", "-O0"], {"main.c": "x"})
+    assert base != compile_key("c", "gcc 12", ["gcc", "-O2"], {"main.c": "y"})
+    assert base != compile_key("cpp", "gcc 12", ["gcc", "-O2"], {"main.c": "x"})
+    assert base != compile_key("c", "gcc 12", ["gcc", "-O2"], {"other.c": "x"})
+
+
+def test_compile_errors_are_not_cached(sandbox: Sandbox) -> None:
+    spec = RunSpec.single("c", "int main(void) { return missing; }\n")
+    assert sandbox.run(spec).compile.cached is False  # type: ignore[union-attr]
+    assert sandbox.run(spec).compile.cached is False  # type: ignore[union-attr]
+
+
+def test_concurrent_workers_compiling_the_same_source(tmp_path: Path) -> None:
+    cache = CompileCache(tmp_path)
+    with get_sandbox("bwrap", cache=cache) as box:
+        spec = RunSpec.single("cpp", '#include <cstdio>\nint main(){std::puts("same");}\n')
+        results = box.run_many([spec] * 4, workers=4)
+    assert [r.verdict for r in results] == [Verdict.OK] * 4
+    assert len(cache.entries()) == 1
+    assert list((cache.root / ".staging").iterdir()) == []
+
+
+def test_eviction_keeps_the_cache_bounded_and_spares_entries_in_use(tmp_path: Path) -> None:
+    cache = CompileCache(tmp_path, max_bytes=10**12)
+    with get_sandbox("bwrap", cache=cache) as box:
+        specs = [RunSpec.single("c", C_PROGRAM % f"evict-{i}") for i in range(3)]
+        keys = [box.run(s).compile.cache_key for s in specs]  # type: ignore[union-attr]
+    assert len(cache.entries()) == 3
+    cache.max_bytes = 1
+    assert keys[0] is not None
+    with cache.lookup(keys[0]) as in_use:
+        assert in_use is not None
+        cache.evict()
+        assert [p.name for _, _, p in cache.entries()] == [keys[0]]
+        assert (in_use / "main").exists()
+    cache.evict()
+    assert cache.entries() == []
+
+
+def test_cache_location_from_environment(tmp_path: Path, monkeypatch: object) -> None:
+    import pytest
+
+    assert isinstance(monkeypatch, pytest.MonkeyPatch)
+    monkeypatch.setenv("ASSAY_CACHE_DIR", str(tmp_path / "elsewhere"))
+    cache = CompileCache()
+    assert cache.root == tmp_path / "elsewhere" / "compile"
+    assert os.path.isdir(cache.root)
