@@ -187,3 +187,10 @@ def test_limits_of_one_run_are_its_own(sandbox: Sandbox) -> None:
     assert slow.wall_s < 5
     fast = sandbox.run(RunSpec.single("bash", "sleep 0.1; echo done"))
     assert (fast.verdict, fast.stdout) == (Verdict.OK, "done\n")
+
+
+def test_nested_user_namespaces_are_refused(sandbox: Sandbox) -> None:
+    """A user namespace of its own would give the program capabilities again."""
+    result = sandbox.run(RunSpec.single(
+        "bash", "unshare --user --map-root-user true && echo NESTED || echo refused"))
+    assert result.stdout == "refused\n"

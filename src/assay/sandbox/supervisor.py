@@ -148,8 +148,8 @@ def _hold_and_limit(proc: subprocess.Popen[bytes], gate_holds_child: bool,
     if gate_holds_child:
         deadline = time.monotonic() + 5.0
         while not (kids := _children(proc.pid)):
-            if proc.poll() is not None:
-                return  # it failed before the gate; its exit is handled by _watch
+            if _has_exited(proc.pid):
+                return  # it failed before the gate; _watch collects its exit
             if time.monotonic() > deadline:
                 raise OSError("sandbox child did not appear within 5 s")
             time.sleep(0.0002)
@@ -165,6 +165,12 @@ def _hold_and_limit(proc: subprocess.Popen[bytes], gate_holds_child: bool,
             # its exit status tells why.
             if exc.errno != errno.ESRCH:
                 raise
+
+
+def _has_exited(pid: int) -> bool:
+    """True once the process has exited, without reaping it (WNOWAIT): _watch reaps it."""
+    found = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    return found is not None
 
 
 def _kill(proc: subprocess.Popen[bytes], group: RunGroup | None) -> None:
