@@ -32,3 +32,11 @@ def test_specs_are_immutable() -> None:
     assert spec.stdin == b"text"
     with pytest.raises(TypeError):
         spec.files["other.py"] = ""  # type: ignore[index]
+
+
+def test_ambiguous_entry_is_a_clear_error_before_anything_runs() -> None:
+    from assay.sandbox import get_sandbox
+
+    spec = RunSpec(language="python", files={"a.py": "", "b.py": ""})
+    with get_sandbox() as sandbox, pytest.raises(ValueError, match=r"set RunSpec\.entry"):
+        sandbox.run_many([RunSpec.single("python", "print(1)"), spec])

@@ -93,8 +93,9 @@ class Sandbox(ABC):
         """Compile (if needed) and run one program; never raises for what the program does."""
         language = get_language(spec.language)
         toolchain = language.toolchain()
+        entry = resolve_entry(spec, language)
         try:
-            return self._run(spec, language, toolchain)
+            return self._run(spec, language, toolchain, entry)
         except Exception as exc:  # a broken run must not break the batch
             log.exception("sandbox failure")
             return RunResult(verdict=Verdict.SANDBOX_ERROR, language=language.name,
@@ -104,10 +105,12 @@ class Sandbox(ABC):
                  progress: ProgressCallback | None = None) -> list[RunResult]:
         """Run many specs with at most ``workers`` at once; results in input order.
 
-        Every spec's language is checked before anything runs.
+        Every spec's language and entry file are checked before anything runs.
         """
         for spec in specs:
-            get_language(spec.language).toolchain()
+            language = get_language(spec.language)
+            language.toolchain()
+            resolve_entry(spec, language)
         workers = max(1, workers or os.cpu_count() or 1)
         results: list[RunResult | None] = [None] * len(specs)
         done = 0
@@ -121,8 +124,8 @@ class Sandbox(ABC):
                     progress(done, len(specs), future.result())
         return [r for r in results if r is not None]
 
-    def _run(self, spec: RunSpec, language: Language, toolchain: Toolchain) -> RunResult:
-        entry = resolve_entry(spec, language)
+    def _run(self, spec: RunSpec, language: Language, toolchain: Toolchain, entry: str
+             ) -> RunResult:
         files = {name: file_bytes(content) for name, content in spec.files.items()}
         env = {**base_env(toolchain), **language.sandbox_env(toolchain), **spec.env}
         if not language.compiled:

@@ -131,13 +131,13 @@ class BwrapSandbox(Sandbox):
             args += ["--bind" if bind.writable else "--ro-bind", bind.host, bind.dest]
         env = dict(step.env)
         if step.status_channel:
-            status_fd = pipes.status_writer()
+            status_fd = pipes.channel_writer("status")
             pass_fds.append(status_fd)
             env["ASSAY_STATUS_FD"] = str(status_fd)
         for key, value in env.items():
             args += ["--setenv", key, value]
         gate = pipes.gate_reader()
-        started = pipes.started_writer()
+        started = pipes.channel_writer("bwrap-status")
         pass_fds += [gate, started]
         args += ["--remount-ro", "/", "--chdir", WORK_DIR, "--block-fd", str(gate),
                  "--json-status-fd", str(started), "--", *self.setpriv]
@@ -188,8 +188,7 @@ class _Pipes:
     def __init__(self) -> None:
         self._open: list[int] = []
         self._gate_writer: int | None = None
-        self._status_reader: int | None = None
-        self._started_reader: int | None = None
+        self._readers: dict[str, int] = {}  # side channel name -> read end
 
     def __enter__(self) -> _Pipes:
         return self
@@ -199,12 +198,9 @@ class _Pipes:
             with contextlib.suppress(OSError):
                 os.close(fd)
 
-    def _track(self, *fds: int) -> None:
-        self._open.extend(fds)
-
     def memfd(self, content: bytes) -> int:
         fd = os.memfd_create("assay-file", os.MFD_CLOEXEC)
-        self._track(fd)
+        self._open.append(fd)
         view = memoryview(content)
         while view:
             view = view[os.write(fd, view):]
@@ -212,9 +208,9 @@ class _Pipes:
         return fd
 
     def gate_reader(self) -> int:
-        reader, writer = os.pipe2(os.O_CLOEXEC)
-        self._track(reader)
-        self._gate_writer = writer
+        """The end bwrap blocks on (--block-fd) until the supervisor writes the other."""
+        reader, self._gate_writer = os.pipe2(os.O_CLOEXEC)
+        self._open.append(reader)
         return reader
 
     def take_gate_writer(self) -> int:
@@ -222,23 +218,13 @@ class _Pipes:
         writer, self._gate_writer = self._gate_writer, None
         return writer  # supervise() closes it
 
-    def status_writer(self) -> int:
-        reader, writer = os.pipe2(os.O_CLOEXEC)
-        self._track(writer)
-        self._status_reader = reader
-        return writer
-
-    def started_writer(self) -> int:
-        reader, writer = os.pipe2(os.O_CLOEXEC)
-        self._track(writer)
-        self._started_reader = reader
+    def channel_writer(self, name: str) -> int:
+        """The write end of a side channel, passed into the sandbox."""
+        self._readers[name], writer = os.pipe2(os.O_CLOEXEC)
+        self._open.append(writer)
         return writer
 
     def side_channels(self) -> dict[str, int]:
         """Read ends handed to the supervisor, which closes them."""
-        assert self._started_reader is not None
-        channels = {"bwrap-status": self._started_reader}
-        if self._status_reader is not None:
-            channels["status"] = self._status_reader
-        self._status_reader = self._started_reader = None
-        return channels
+        readers, self._readers = self._readers, {}
+        return readers
