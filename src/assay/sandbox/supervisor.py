@@ -66,26 +66,27 @@ def rlimits_for(limits: Limits, memory_by_rlimit: bool, processes_by_rlimit: boo
 
 
 class _Stream:
+    """Keeps at most ``cap`` bytes of a stream, in one buffer (a list of chunks joined at the
+    end would need twice the memory)."""
+
     def __init__(self, cap: int) -> None:
         self.cap = cap
-        self.chunks: list[bytes] = []
-        self.size = 0
+        self.buffer = bytearray()
         self.truncated = False
 
     def add(self, data: bytes) -> bool:
         """Keep data up to the cap; return False once the cap is exceeded."""
-        room = self.cap - self.size
+        room = self.cap - len(self.buffer)
         if len(data) > room:
-            self.chunks.append(data[:room])
-            self.size = self.cap
+            self.buffer += data[:room]
             self.truncated = True
             return False
-        self.chunks.append(data)
-        self.size += len(data)
+        self.buffer += data
         return True
 
-    def value(self) -> bytes:
-        return b"".join(self.chunks)
+    def take(self) -> bytes:
+        value, self.buffer = bytes(self.buffer), bytearray()
+        return value
 
 
 def _children(pid: int) -> list[int]:
@@ -253,9 +254,9 @@ def _watch(proc: subprocess.Popen[bytes], raw: RawExit, limits: Limits, stdin: b
         raw.peak_memory_bytes = group.peak_memory_bytes() or raw.peak_memory_bytes
         raw.oom_killed = group.oom_killed()
         raw.pids_limit_hit = group.pids_limit_hit()
-    raw.stdout, raw.stdout_truncated = streams[out_fd].value(), streams[out_fd].truncated
-    raw.stderr, raw.stderr_truncated = streams[err_fd].value(), streams[err_fd].truncated
-    raw.side_channels = {name: streams[fd].value() for name, fd in side_channels.items()}
+    raw.stdout, raw.stdout_truncated = streams[out_fd].take(), streams[out_fd].truncated
+    raw.stderr, raw.stderr_truncated = streams[err_fd].take(), streams[err_fd].truncated
+    raw.side_channels = {name: streams[fd].take() for name, fd in side_channels.items()}
     for fd in side_channels.values():
         os.close(fd)
 
