@@ -67,3 +67,18 @@ def test_cache_location_from_environment(tmp_path: Path, monkeypatch: object) ->
     cache = CompileCache()
     assert cache.root == tmp_path / "elsewhere" / "compile"
     assert os.path.isdir(cache.root)
+
+
+def test_staging_dirs_of_dead_processes_are_removed(tmp_path: Path) -> None:
+    """A compile killed mid-way leaves a staging dir; the next cache cleans it up."""
+    import subprocess
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    cache = CompileCache(tmp_path)
+    stale = cache.root / ".staging" / f"{dead.pid}-123-abcd"
+    stale.mkdir()
+    mine = cache.new_staging_dir()
+    CompileCache(tmp_path)
+    assert not stale.exists()
+    assert mine.exists() and cache.staging_dirs_of_this_process() == [mine]

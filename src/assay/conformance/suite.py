@@ -238,7 +238,7 @@ def _after_suite(sandbox: Sandbox, bait: HostBait) -> list[CaseResult]:
     checks: list[tuple[str, list[str]]] = [
         ("no leftover processes", bait.processes_with_token()),
         ("no leftover files", bait.files_with_token()
-         + [str(p) for p in (sandbox.cache.root / ".staging").iterdir()]),
+         + [str(p) for p in sandbox.cache.staging_dirs_of_this_process()]),
         ("host loopback listener untouched",
          [f"{bait.connections} connections"] if bait.connections else []),
         ("host canary process alive", [] if bait.canary_alive() else ["canary killed"]),

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from assay.sandbox.processes import pid_alive
 from assay.sandbox.spec import MIB, Limits
 
 log = logging.getLogger(__name__)
@@ -67,16 +68,6 @@ def _own_paths() -> dict[str, str]:
             for controller in controllers.split(",") if controllers else [""]:
                 paths[controller] = path
     return paths
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @dataclass
@@ -232,7 +223,7 @@ class CgroupManager:
         for parent in self.parents.values():
             for child in parent.glob(f"{GROUP_PREFIX}*"):
                 owner = child.name[len(GROUP_PREFIX):].split("-")[0]
-                if owner.isdigit() and not _pid_alive(int(owner)):
+                if owner.isdigit() and not pid_alive(int(owner)):
                     with contextlib.suppress(OSError):
                         RunGroup(self.version, {"": child}).remove()
 

@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
+from assay.sandbox.processes import pid_alive
 from assay.sandbox.spec import file_bytes
 
 DEFAULT_MAX_BYTES = 2 * 1024**3
@@ -61,6 +62,17 @@ class CompileCache:
         self.root.mkdir(parents=True, exist_ok=True)
         (self.root / ".staging").mkdir(exist_ok=True)
         self._commits = 0
+        self._remove_stale_staging()
+
+    def _remove_stale_staging(self) -> None:
+        """Staging dirs of processes that died mid-compile (named after their pid)."""
+        for path in (self.root / ".staging").iterdir():
+            owner = path.name.split("-")[0]
+            if owner.isdigit() and not pid_alive(int(owner)):
+                shutil.rmtree(path, ignore_errors=True)
+
+    def staging_dirs_of_this_process(self) -> list[Path]:
+        return list((self.root / ".staging").glob(f"{os.getpid()}-*"))
 
     def _entry(self, key: str) -> Path:
         return self.root / key[:2] / key

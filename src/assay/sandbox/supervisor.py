@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from assay.sandbox.cgroups import RunGroup
+from assay.sandbox.processes import children
 from assay.sandbox.spec import MIB, Limits
 
 POLL_S = 0.02  # how often limits are checked while the program is quiet
@@ -89,14 +90,6 @@ class _Stream:
         return value
 
 
-def _children(pid: int) -> list[int]:
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as handle:
-            return [int(p) for p in handle.read().split()]
-    except OSError:
-        return []
-
-
 def supervise(
     argv: Sequence[str],
     *,
@@ -148,7 +141,7 @@ def _hold_and_limit(proc: subprocess.Popen[bytes], gate_holds_child: bool,
     targets = [proc.pid]
     if gate_holds_child:
         deadline = time.monotonic() + 5.0
-        while not (kids := _children(proc.pid)):
+        while not (kids := children(proc.pid)):
             if _has_exited(proc.pid):
                 return  # it failed before the gate; _watch collects its exit
             if time.monotonic() > deadline:
