@@ -41,16 +41,21 @@ class BwrapSandbox(Sandbox):
         self.bwrap = which_or_raise("bwrap", "install bubblewrap (apt-get install bubblewrap)")
         self.cgroups = CgroupManager() if use_cgroups else None
         self.as_root = os.geteuid() == 0
+        self.system_mounts = _system_mounts()
         self.userns_fd: int | None = None
-        self.setpriv: list[str] = []
+        # What runs between bwrap and the program (root only: drop to the sandbox user).
+        self.command_prefix: list[str] = []
         if self.as_root:
             try:
                 self.userns_fd = make_user_namespace()
             except OSError as exc:
                 raise SandboxError(f"cannot create the sandbox user namespace: {exc}") from exc
-            self.setpriv = drop_privileges_argv(
-                which_or_raise("setpriv", "install util-linux"))
-            self.bash = which_or_raise("bash", "install bash")
+            setpriv = which_or_raise("setpriv", "install util-linux")
+            bash = which_or_raise("bash", "install bash")
+            # bwrap leaves the --userns fd open; bash closes it before the program starts
+            # (dash cannot name fds above 9).
+            self.command_prefix = [*drop_privileges_argv(setpriv), bash, "-c",
+                                   f'exec {self.userns_fd}<&-; exec "$@"', "bash"]
 
     @property
     def isolation_notes(self) -> list[str]:
@@ -109,7 +114,7 @@ class BwrapSandbox(Sandbox):
                 "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
                 "--unshare-cgroup-try", "--die-with-parent", "--new-session",
                 "--hostname", HOSTNAME, "--clearenv"]
-        args += _system_mounts()
+        args += self.system_mounts
         # Parents of toolchain mounts (such as /root, mode 0700 on the host) are made
         # traversable, and hold nothing but the mounts.
         for directory in _parent_dirs(step.toolchain.mounts, absolute=True):
@@ -140,12 +145,7 @@ class BwrapSandbox(Sandbox):
         started = pipes.channel_writer("bwrap-status")
         pass_fds += [gate, started]
         args += ["--remount-ro", "/", "--chdir", WORK_DIR, "--block-fd", str(gate),
-                 "--json-status-fd", str(started), "--", *self.setpriv]
-        if self.userns_fd is not None:
-            # bwrap leaves the --userns fd open; close it before the program starts (bash,
-            # because dash cannot name fds above 9).
-            args += [self.bash, "-c", f'exec {self.userns_fd}<&-; exec "$@"', "bash"]
-        args += step.argv
+                 "--json-status-fd", str(started), "--", *self.command_prefix, *step.argv]
         return args, pass_fds
 
 
