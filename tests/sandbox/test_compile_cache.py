@@ -38,6 +38,8 @@ def test_concurrent_workers_compiling_the_same_source(tmp_path: Path) -> None:
         spec = RunSpec.single("cpp", '#include <cstdio>\nint main(){std::puts("same");}\n')
         results = box.run_many([spec] * 4, workers=4)
     assert [r.verdict for r in results] == [Verdict.OK] * 4
+    # One worker compiled; the others waited for it and found the artefact.
+    assert sorted(r.compile.cached for r in results) == [False, True, True, True]  # type: ignore[union-attr]
     assert len(cache.entries()) == 1
     assert list((cache.root / ".staging").iterdir()) == []
 

@@ -134,12 +134,17 @@ class Sandbox(ABC):
         compile_argv = language.compile_argv(toolchain, entry, sorted(files))
         assert compile_argv is not None
         key = compile_key(language.name, toolchain.version, compile_argv, spec.files)
+        compiled = CompileResult(verdict=Verdict.OK, cached=True, cache_key=key)
         with self.cache.lookup(key) as hit:
             if hit is not None:
-                compiled = CompileResult(verdict=Verdict.OK, cached=True, cache_key=key)
                 return self._run_program(spec, language, toolchain, entry, files, env, hit,
                                          compiled)
-        compiled = self._compile(spec, language, toolchain, compile_argv, key, files, env)
+        with self.cache.compile_lock(key):
+            with self.cache.lookup(key) as hit:
+                done_meanwhile = hit is not None  # by another worker, while we waited
+            if not done_meanwhile:
+                compiled = self._compile(spec, language, toolchain, compile_argv, key, files,
+                                         env)
         if compiled.verdict is not Verdict.OK:
             overall = (Verdict.SANDBOX_ERROR if compiled.verdict is Verdict.SANDBOX_ERROR
                        else Verdict.COMPILE_ERROR)

@@ -102,6 +102,22 @@ class CompileCache:
         finally:
             os.close(fd)
 
+    @contextlib.contextmanager
+    def compile_lock(self, key: str) -> Iterator[None]:
+        """Held while compiling ``key``, so that workers given the same source compile it once.
+
+        Lock files are shared by keys with the same 3-hex-digit prefix, which keeps their
+        number bounded (4096) at the cost of rarely serialising two unrelated compiles.
+        """
+        locks = self.root / ".locks"
+        locks.mkdir(exist_ok=True)
+        fd = os.open(locks / key[:3], os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
+
     def new_staging_dir(self) -> Path:
         path = self.root / ".staging" / f"{os.getpid()}-{time.monotonic_ns()}-{os.urandom(4).hex()}"
         path.mkdir()
