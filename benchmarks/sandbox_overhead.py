@@ -72,6 +72,31 @@ def measure(language: str, repeat: int, sandbox: object) -> dict[str, object]:
             "overhead_ms": round(boxed_ms - bare_ms, 2), "ratio": round(boxed_ms / bare_ms, 2)}
 
 
+def floor(repeat: int, sandbox: object) -> list[tuple[str, float]]:
+    """Where the fixed cost goes: /bin/true bare, under a bare bwrap, and through assay."""
+    from assay.sandbox import Limits, Sandbox, Step
+
+    assert isinstance(sandbox, Sandbox)
+    toolchain = get_language("bash").toolchain()
+    step = Step(argv=("/bin/true",), files={"empty": b""}, stdin=b"", env={"PATH": "/usr/bin"},
+                limits=Limits(), toolchain=toolchain)
+    commands = {
+        "/bin/true bare": lambda: subprocess.run(["/bin/true"], check=False),
+        "bwrap --unshare-all --ro-bind / / true": lambda: subprocess.run(
+            ["bwrap", "--unshare-all", "--ro-bind", "/", "/", "/bin/true"], check=False),
+        "assay execute(/bin/true)": lambda: sandbox.execute(step),
+    }
+    rows = []
+    for name, command in commands.items():
+        times = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            command()
+            times.append(time.perf_counter() - started)
+        rows.append((name, statistics.median(times) * 1000))
+    return rows
+
+
 class _null:
     def __enter__(self) -> None:
         return None
@@ -100,8 +125,11 @@ def main() -> None:
             rows.append(row)
             print(f"{row['language']:<12}{row['sandbox_ms']:>12.2f}{row['bare_ms']:>10.2f}"
                   f"{row['overhead_ms']:>13.2f}{row['ratio']:>7.2f}x")
-    overheads = [float(r["overhead_ms"]) for r in rows]  # type: ignore[arg-type]
-    print(f"median overhead over languages: {statistics.median(overheads):.2f} ms")
+        overheads = [float(r["overhead_ms"]) for r in rows]  # type: ignore[arg-type]
+        print(f"median overhead over languages: {statistics.median(overheads):.2f} ms")
+        print("\nfixed cost, median ms:")
+        for name, ms in floor(args.repeat, sandbox):
+            print(f"  {name:<42}{ms:>8.2f}")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
 
