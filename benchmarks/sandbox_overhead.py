@@ -24,21 +24,17 @@ from assay.conformance.programs import BASIC, HELLO_OUTPUT
 from assay.sandbox import RunSpec, Verdict, all_languages, get_language, get_sandbox
 from assay.sandbox.bwrap import LAUNCHERS
 from assay.sandbox.languages.base import BUILD_DIR, LAUNCHER_DIR, WORK_DIR
+from assay.sandbox.local import to_host_path
 
 
 def bare_argv(language: str, artefact: Path | None, work: Path) -> list[str]:
+    """The sandbox's command line for the language, with its paths mapped to host paths."""
     lang = get_language(language)
     paths = {WORK_DIR: str(work), LAUNCHER_DIR: str(LAUNCHERS)}
     if artefact is not None:
         paths[BUILD_DIR] = str(artefact)
-    argv = []
-    for arg in lang.run_argv(lang.toolchain(), lang.default_entry):
-        for inside, host in paths.items():
-            if arg == inside or arg.startswith(inside + "/"):
-                arg = host + arg[len(inside):]
-                break
-        argv.append(arg)
-    return argv
+    return [to_host_path(arg, paths)
+            for arg in lang.run_argv(lang.toolchain(), lang.default_entry)]
 
 
 def measure(language: str, repeat: int, sandbox: object) -> dict[str, object]:

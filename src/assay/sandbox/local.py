@@ -10,6 +10,7 @@ import os
 import shutil
 import tempfile
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 
 from assay.sandbox.base import Sandbox, Step, register_sandbox
@@ -40,7 +41,7 @@ class LocalSandbox(Sandbox):
                 (work / name).write_bytes(content)
             paths = {WORK_DIR: str(work), LAUNCHER_DIR: str(LAUNCHERS)}
             paths.update({bind.dest: bind.host for bind in step.binds})
-            env = {key: _to_host(value, paths) for key, value in step.env.items()}
+            env = {key: to_host_path(value, paths) for key, value in step.env.items()}
             pass_fds = []
             side: dict[str, int] = {}
             status_writer = None
@@ -54,7 +55,7 @@ class LocalSandbox(Sandbox):
             # program (bash: dash cannot name fds above 9).
             argv = ["/bin/bash", "-c", f"cd {_quote(str(work))} && read -r _ <&{gate_reader}; "
                     f"exec {gate_reader}<&-; exec \"$@\"", "bash",
-                    *(_to_host(arg, paths) for arg in step.argv)]
+                    *(to_host_path(arg, paths) for arg in step.argv)]
             pass_fds.append(gate_reader)
             try:
                 return supervise(
@@ -73,7 +74,8 @@ class LocalSandbox(Sandbox):
             shutil.rmtree(work, ignore_errors=True)
 
 
-def _to_host(value: str, paths: dict[str, str]) -> str:
+def to_host_path(value: str, paths: Mapping[str, str]) -> str:
+    """Rewrite a path as seen inside the sandbox (``/work/x``) to its host place."""
     for inside, host in paths.items():
         if value == inside or value.startswith(inside + "/"):
             return host + value[len(inside):]
