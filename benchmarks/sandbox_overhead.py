@@ -18,6 +18,7 @@ import statistics
 import subprocess
 import tempfile
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 from assay.conformance.programs import BASIC, HELLO_OUTPUT
@@ -49,7 +50,7 @@ def measure(language: str, repeat: int, sandbox: object) -> dict[str, object]:
         work = Path(tmp)
         (work / lang.default_entry).write_text(BASIC[language]["hello"])
         key = first.compile.cache_key if first.compile else None
-        with sandbox.cache.lookup(key) if key else _null() as artefact:
+        with sandbox.cache.lookup(key) if key else nullcontext() as artefact:
             argv = bare_argv(language, artefact, work)
             env = {"PATH": "/usr/bin:/bin", "HOME": tmp, "LANG": "C.UTF-8"}
             env.update(lang.sandbox_env(lang.toolchain()))
@@ -91,14 +92,6 @@ def floor(repeat: int, sandbox: object) -> list[tuple[str, float]]:
             times.append(time.perf_counter() - started)
         rows.append((name, statistics.median(times) * 1000))
     return rows
-
-
-class _null:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 def main() -> None:

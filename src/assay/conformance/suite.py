@@ -47,7 +47,6 @@ class Case:
     argv: tuple[str, ...] = ()
     limits: Limits = field(default_factory=Limits)
     check: Check | None = None
-    hostile: bool = False
 
     def spec(self) -> RunSpec:
         return RunSpec.single(self.language, self.source, stdin=self.stdin, argv=self.argv,
@@ -140,7 +139,7 @@ def hostile_cases(bait: HostBait, languages: Sequence[str]) -> list[Case]:
         return None if kept <= FLOOD_LIMITS.output_bytes else f"kept {kept} bytes"
 
     cases = [Case("memory hog", lang, MEMORY_HOG[lang], _expect(Verdict.MEMORY_LIMIT),
-                  limits=HOG_LIMITS, check=_limit_is("memory"), hostile=True)
+                  limits=HOG_LIMITS, check=_limit_is("memory"))
              for lang in languages if lang in MEMORY_HOG]
     wanted = [
         Case("fork bomb", "python", hostile.FORK_BOMB_PYTHON,
@@ -170,8 +169,7 @@ def hostile_cases(bait: HostBait, languages: Sequence[str]) -> list[Case]:
         Case("kill parent process group", "python", hostile.KILL_PARENT_GROUP,
              _expect(Verdict.RUNTIME_ERROR), check=canary_alive),
     ]
-    cases += [c for c in wanted if c.language in languages]
-    return [Case(**{**c.__dict__, "hostile": True}) for c in cases]
+    return cases + [c for c in wanted if c.language in languages]
 
 
 def _judge(case: Case, result: RunResult, bait: HostBait, seconds: float) -> CaseResult:

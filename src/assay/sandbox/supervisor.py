@@ -67,8 +67,7 @@ def rlimits_for(limits: Limits, memory_by_rlimit: bool, processes_by_rlimit: boo
 
 
 class _Stream:
-    """Keeps at most ``cap`` bytes of a stream, in one buffer (a list of chunks joined at the
-    end would need twice the memory)."""
+    """Keeps at most ``cap`` bytes of a stream; past that, data is counted as truncated."""
 
     def __init__(self, cap: int) -> None:
         self.cap = cap
