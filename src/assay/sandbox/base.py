@@ -50,6 +50,7 @@ class Step:
     toolchain: Toolchain
     binds: tuple[Bind, ...] = ()
     status_channel: bool = False  # pass a pipe as ASSAY_STATUS_FD (syntax-check launchers)
+    report_channel: bool = False  # pass a pipe as ASSAY_REPORT_FD (test harnesses)
 
 
 class SandboxError(Exception):
@@ -196,20 +197,24 @@ class Sandbox(ABC):
                      files: Mapping[str, bytes], env: Mapping[str, str],
                      artefact: Path | None, compiled: CompileResult | None) -> RunResult:
         binds = (Bind(str(artefact), BUILD_DIR),) if artefact is not None else ()
-        step = Step(argv=(*language.run_argv(toolchain, entry), *spec.argv), files=files,
+        step = Step(argv=(*spec.wrapper, *language.run_argv(toolchain, entry), *spec.argv),
+                    files=files,
                     stdin=spec.stdin, env=env, limits=spec.limits, toolchain=toolchain,
-                    binds=binds, status_channel=language.launcher is not None)
+                    binds=binds, status_channel=language.launcher is not None,
+                    report_channel=spec.report)
         raw = self.execute(step)
         result = classify(raw, spec.limits, language.out_of_memory_markers,
                           self.signal_in_exit_code)
+        report = decode(raw.side_channels.get("report", b"")) if spec.report else None
         syntax_error = raw.side_channels.get("status", b"")
         if syntax_error and result.verdict is Verdict.RUNTIME_ERROR:
             # The launcher found a syntax error before running anything.
             check = _as_compile_error(result, decode(syntax_error))
             return RunResult(**{**result.model_dump(), "verdict": Verdict.COMPILE_ERROR},
-                             language=language.name, backend=self.name, compile=check)
+                             language=language.name, backend=self.name, compile=check,
+                             report=report)
         return RunResult(**result.model_dump(), language=language.name, backend=self.name,
-                         compile=compiled)
+                         compile=compiled, report=report)
 
 
 def _as_compile_error(result: StepResult, message: str) -> CompileResult:

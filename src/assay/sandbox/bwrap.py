@@ -139,6 +139,10 @@ class BwrapSandbox(Sandbox):
             status_fd = pipes.channel_writer("status")
             pass_fds.append(status_fd)
             env["ASSAY_STATUS_FD"] = str(status_fd)
+        if step.report_channel:
+            report_fd = pipes.channel_writer("report")
+            pass_fds.append(report_fd)
+            env["ASSAY_REPORT_FD"] = str(report_fd)
         for key, value in env.items():
             args += ["--setenv", key, value]
         gate = pipes.gate_reader()

@@ -44,12 +44,14 @@ class LocalSandbox(Sandbox):
             env = {key: to_host_path(value, paths) for key, value in step.env.items()}
             pass_fds = []
             side: dict[str, int] = {}
-            status_writer = None
-            if step.status_channel:
-                reader, status_writer = os.pipe2(os.O_CLOEXEC)
-                side["status"] = reader
-                env["ASSAY_STATUS_FD"] = str(status_writer)
-                pass_fds.append(status_writer)
+            writers: list[int] = []
+            for wanted, name in ((step.status_channel, "status"), (step.report_channel, "report")):
+                if wanted:
+                    reader, writer = os.pipe2(os.O_CLOEXEC)
+                    side[name] = reader
+                    env[f"ASSAY_{name.upper()}_FD"] = str(writer)
+                    writers.append(writer)
+            pass_fds += writers
             gate_reader, gate_writer = os.pipe2(os.O_CLOEXEC)
             # The shell blocks on the gate until the limits are applied, then becomes the
             # program (bash: dash cannot name fds above 9).
@@ -66,8 +68,8 @@ class LocalSandbox(Sandbox):
                     side_channels=side)
             finally:
                 os.close(gate_reader)
-                if status_writer is not None:
-                    os.close(status_writer)
+                for writer in writers:
+                    os.close(writer)
         finally:
             if group is not None:
                 group.remove()

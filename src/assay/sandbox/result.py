@@ -46,8 +46,12 @@ class CompileResult(StepResult):
 
 
 class RunResult(StepResult):
-    """Outcome of ``Sandbox.run``: the program's own result plus its compile step's."""
+    """Outcome of ``Sandbox.run``: the program's own result plus its compile step's.
+
+    ``report`` is what the program wrote on its report channel (``RunSpec.report``).
+    """
 
     language: str = ""
     backend: str = ""
     compile: CompileResult | None = None
+    report: str | None = None

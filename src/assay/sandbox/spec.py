@@ -87,6 +87,11 @@ class RunSpec:
         env: Extra environment variables (the host's are never passed on).
         limits: Limits of the run itself.
         compile_limits: Limits of the compile step of compiled languages.
+        wrapper: A command put before the language's run command: the program is then run
+            by it (a test runner that starts the compiled program once per test case).
+        report: Give the program a report channel: a pipe whose write end is the fd named
+            by ``ASSAY_REPORT_FD``. What it writes there comes back in ``RunResult.report``,
+            apart from stdout, so printing cannot forge it (test harnesses use it).
     """
 
     language: str
@@ -97,6 +102,8 @@ class RunSpec:
     env: Mapping[str, str] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
     compile_limits: Limits = DEFAULT_COMPILE_LIMITS
+    wrapper: tuple[str, ...] = ()
+    report: bool = False
 
     def __post_init__(self) -> None:
         if not self.files:
@@ -110,6 +117,7 @@ class RunSpec:
         object.__setattr__(self, "files", MappingProxyType(dict(self.files)))
         object.__setattr__(self, "env", MappingProxyType(dict(self.env)))
         object.__setattr__(self, "argv", tuple(self.argv))
+        object.__setattr__(self, "wrapper", tuple(self.wrapper))
 
     @classmethod
     def single(cls, language: str, code: str, name: str | None = None, **kwargs: object) -> RunSpec:

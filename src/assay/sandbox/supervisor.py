@@ -178,7 +178,7 @@ def _watch(proc: subprocess.Popen[bytes], raw: RawExit, limits: Limits, stdin: b
     assert proc.stdin and proc.stdout and proc.stderr
     out_fd, err_fd, stdin_fd = proc.stdout.fileno(), proc.stderr.fileno(), proc.stdin.fileno()
     streams = {out_fd: _Stream(limits.output_bytes), err_fd: _Stream(limits.output_bytes)}
-    streams.update({fd: _Stream(1 * MIB) for fd in side_channels.values()})
+    streams.update({fd: _Stream(limits.output_bytes) for fd in side_channels.values()})
     # A pidfd wakes the loop the moment the tree's root exits, instead of at the next poll.
     pidfd = os.pidfd_open(proc.pid)
     selector = selectors.DefaultSelector()

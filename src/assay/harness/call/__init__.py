@@ -1,0 +1,3 @@
+"""Call suites: arguments -> return value; one module per language."""
+
+from assay.harness.call import javascript, python  # noqa: F401

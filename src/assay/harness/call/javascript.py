@@ -1,0 +1,1 @@
+"""JavaScript call suites (to be written)."""

@@ -1,0 +1,1 @@
+"""Python call suites (to be written)."""

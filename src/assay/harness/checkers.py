@@ -1,0 +1,1 @@
+"""Output checkers (to be written)."""

@@ -1,0 +1,131 @@
+"""Run one solution against one suite and get one outcome per test, whatever the code does.
+
+The runner normally runs every test in one sandbox run. When the run ends before the runner
+reports every test (a crash that takes the runner down, a hang it cannot interrupt, memory
+exhausted), the test that was running gets ERROR or TIMEOUT, and the runner is started again
+for the tests not yet run; the compile is cached, so a restart costs one process start.
+Tests that never ran are never passes: they end as ERROR (the code's fault) or INFRA (the
+machinery's).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from assay.data.records import Resources, Status, TestOutcome
+from assay.harness.base import Harness, HarnessTask
+from assay.harness.protocol import parse_report
+from assay.sandbox import RunResult, Sandbox, Verdict
+
+# A run that loses to the machinery (SANDBOX_ERROR) is retried this many times.
+INFRA_RETRIES = 1
+COLLECTION = "<collection>"
+
+
+@dataclass
+class SuiteRun:
+    outcomes: list[TestOutcome]
+    compile_verdict: str | None = None
+    compile_message: str = ""
+    resources: Resources = field(default_factory=Resources)
+
+
+def run_tests(sandbox: Sandbox, harness: Harness, task: HarnessTask) -> SuiteRun:
+    expected = harness.test_names(task)
+    names: list[str] | None = list(expected) if expected else None
+    outcomes: dict[str, TestOutcome] = {}
+    resources = Resources()
+    compile_verdict: str | None = None
+    compile_message = ""
+    only: list[str] = []
+    infra_left = INFRA_RETRIES
+    while True:
+        spec = harness.build(task, only)
+        result = sandbox.run(spec)
+        _account(resources, result)
+        if result.compile is not None:
+            compile_verdict = compile_verdict or result.compile.verdict.value
+            if result.compile.verdict is not Verdict.OK:
+                compile_message = _tail(result.compile.stderr or result.compile.stdout
+                                        or result.compile.error or "")
+        if result.verdict is Verdict.SANDBOX_ERROR and infra_left > 0:
+            infra_left -= 1
+            continue
+        report = parse_report(result.report)
+        if names is None and report.collected is not None:
+            names = report.collected
+        graded = harness.grade(task, report)
+        known = set(names) if names is not None else set(graded)
+        outcomes.update({name: o for name, o in graded.items() if name in known})
+        if result.verdict is Verdict.COMPILE_ERROR:
+            message = f"compile error: {compile_message or _tail(result.stderr)}"
+            return _finish(names, outcomes, Status.ERROR, message, compile_verdict,
+                           compile_message or message, resources)
+        if result.verdict is Verdict.SANDBOX_ERROR:
+            return _finish(names, outcomes, Status.INFRA, f"sandbox error: {result.error}",
+                           compile_verdict, compile_message, resources)
+        if report.fatal is not None:
+            return _finish(names, outcomes, Status.ERROR, report.fatal, compile_verdict,
+                           compile_message, resources)
+        if names is None:
+            message = "the test runner exited before collecting any test: " + _why(result)
+            return _finish(None, outcomes, Status.ERROR, message, compile_verdict,
+                           compile_message, resources)
+        if report.started is not None and report.started in known \
+                and report.started not in outcomes:
+            status = Status.TIMEOUT if result.verdict is Verdict.TIME_LIMIT else Status.ERROR
+            outcomes[report.started] = TestOutcome(name=report.started, status=status,
+                                                   message=_why(result))
+        remaining = [name for name in names if name not in outcomes]
+        if not remaining:
+            break
+        progressed = bool(report.results) or report.started is not None
+        if report.done or not progressed:
+            # The runner finished without these tests, or died before starting any.
+            message = ("not run: the runner finished without reporting it" if report.done
+                       else "not run: the test runner exited early: " + _why(result))
+            return _finish(names, outcomes, Status.ERROR, message, compile_verdict,
+                           compile_message, resources)
+        only = remaining
+    return _finish(names, outcomes, Status.ERROR, "", compile_verdict, compile_message,
+                   resources)
+
+
+def _finish(names: list[str] | None, outcomes: dict[str, TestOutcome], status: Status,
+            message: str, compile_verdict: str | None, compile_message: str,
+            resources: Resources) -> SuiteRun:
+    if names is None:
+        names = list(outcomes) or [COLLECTION]
+        if not outcomes and not message:
+            message = "no tests were collected"
+    elif not names:
+        names = [COLLECTION]
+        message = message or "no tests were collected"
+    ordered = [outcomes.get(name) or TestOutcome(name=name, status=status, message=message)
+               for name in names]
+    return SuiteRun(ordered, compile_verdict, compile_message, resources)
+
+
+def _account(resources: Resources, result: RunResult) -> None:
+    resources.runs += 1
+    resources.wall_s = round(resources.wall_s + result.wall_s, 6)
+    resources.cpu_s = round(resources.cpu_s + result.cpu_s, 6)
+    resources.peak_memory_mb = max(resources.peak_memory_mb, result.peak_memory_mb)
+
+
+def _why(result: RunResult) -> str:
+    if result.verdict is Verdict.TIME_LIMIT:
+        return f"the run exceeded its time limit ({result.limit_exceeded or 'wall'})"
+    if result.verdict is Verdict.MEMORY_LIMIT:
+        return "the run exceeded its memory limit"
+    if result.verdict is Verdict.OUTPUT_LIMIT:
+        return "the run printed more output than allowed"
+    detail = _tail(result.stderr)
+    if result.signal:
+        return f"killed by signal {result.signal}" + (f": {detail}" if detail else "")
+    return f"exited with code {result.exit_code}" + (f": {detail}" if detail else "")
+
+
+def _tail(text: str, limit: int = 1500) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else "..." + text[-limit:]

@@ -1,0 +1,1 @@
+"""stdin -> stdout suites (to be written)."""

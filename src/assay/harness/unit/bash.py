@@ -1,0 +1,1 @@
+"""bash unit tests (to be written)."""

@@ -1,0 +1,1 @@
+"""c_family unit tests (to be written)."""

@@ -1,0 +1,1 @@
+"""go unit tests (to be written)."""

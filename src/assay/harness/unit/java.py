@@ -1,0 +1,1 @@
+"""java unit tests (to be written)."""

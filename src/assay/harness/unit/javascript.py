@@ -1,0 +1,1 @@
+"""javascript unit tests (to be written)."""

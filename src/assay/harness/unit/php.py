@@ -1,0 +1,1 @@
+"""php unit tests (to be written)."""

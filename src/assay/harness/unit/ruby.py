@@ -1,0 +1,1 @@
+"""ruby unit tests (to be written)."""

@@ -1,0 +1,1 @@
+"""rust unit tests (to be written)."""

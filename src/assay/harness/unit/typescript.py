@@ -1,0 +1,1 @@
+"""typescript unit tests (to be written)."""
