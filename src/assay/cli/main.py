@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from assay.cli import languages, run, selfcheck
+from assay.cli import demo, languages, run, selfcheck, verification
 
 app = typer.Typer(
     name="assay",
@@ -18,6 +18,17 @@ app = typer.Typer(
 app.command("run", help=run.HELP, epilog=run.EPILOG)(run.run)
 app.command("languages", help=languages.HELP, epilog=languages.EPILOG)(languages.languages)
 app.command("selfcheck", help=selfcheck.HELP, epilog=selfcheck.EPILOG)(selfcheck.selfcheck)
+app.command("demo", help=demo.HELP, epilog=demo.EPILOG)(demo.demo)
+app.command("verify", help=verification.VERIFY_HELP,
+            epilog=verification.VERIFY_EPILOG)(verification.verify_command)
+app.command("regrade", help=verification.REGRADE_HELP,
+            epilog=verification.REGRADE_EPILOG)(verification.regrade_command)
+app.command("select", help=verification.SELECT_HELP,
+            epilog=verification.SELECT_EPILOG)(verification.select_command)
+app.command("passk", help=verification.PASSK_HELP,
+            epilog=verification.PASSK_EPILOG)(verification.passk_command)
+app.command("agree", help=verification.AGREE_HELP,
+            epilog=verification.AGREE_EPILOG)(verification.agree_command)
 
 
 @app.callback()

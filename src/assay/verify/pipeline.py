@@ -1,0 +1,252 @@
+"""Problems x solutions -> one report per solution, through the run store (resumable)."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.resources
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import ValidationError
+
+from assay.data.errors import InputError, from_validation
+from assay.data.io import RecordWriter, read_rows
+from assay.data.records import Problem, Solution, SolutionReport, Status
+from assay.engine import RunStore, content_key, run_streaming
+from assay.harness import HarnessTask, get_harness, run_tests
+from assay.sandbox import Sandbox
+from assay.sandbox.languages import get_language
+from assay.verify.scoring import mean_pass_at_k, pass_fraction, score
+from assay.verify.selection import SweepRow, tau_sweep
+
+M = TypeVar("M", Problem, Solution)
+
+REPORT_KIND = "solution-report"
+PASS_AT = (1, 5, 10)
+
+Progress = Callable[[SolutionReport, bool], None]  # (report, came from the store)
+
+
+@dataclass(frozen=True)
+class VerifyConfig:
+    """Settings of a verification run.
+
+    Attributes:
+        workers: Sandbox runs at once (default: one per core).
+        memory_mb: Memory of each solution's run.
+        timeout_s: Time limit of each test, overriding the suites' own.
+        tau: Pass-fraction threshold used in the summary ("retained at tau").
+    """
+
+    workers: int | None = None
+    memory_mb: int = 512
+    timeout_s: float | None = None
+    tau: float = 1.0
+
+
+@dataclass
+class VerifySummary:
+    solutions: int = 0
+    problems: int = 0
+    from_store: int = 0
+    statuses: Counter[str] = field(default_factory=Counter)
+    pass_at: dict[int, float | None] = field(default_factory=dict)
+    mean_pass_fraction: float | None = None
+    fully_passing: int = 0
+    retained: int = 0
+    retained_problems: int = 0
+    incomplete: int = 0
+    tau: float = 1.0
+    sweep: list[SweepRow] = field(default_factory=list)
+
+
+def load_problems(path: str | Path) -> dict[str, Problem]:
+    """Every problem of a file by id; InputError on a bad row or a repeated id."""
+    problems: dict[str, Problem] = {}
+    for line, row in read_rows(path):
+        problem = _validate(Problem, row, path, line)
+        if problem.id in problems:
+            raise InputError(str(path), line, f"problem id {problem.id!r} appears twice", "id")
+        get_harness(problem.tests.kind, problem.language)  # a clear error before any run
+        problems[problem.id] = problem
+    return problems
+
+
+def iter_solutions(path: str | Path, problems: dict[str, Problem]) -> Iterator[Solution]:
+    """Solutions of a file, each checked against its problem (streamed)."""
+    seen: set[str] = set()
+    for line, row in read_rows(path):
+        solution = _validate(Solution, row, path, line)
+        problem = problems.get(solution.problem_id)
+        if problem is None:
+            raise InputError(str(path), line, f"no problem with id {solution.problem_id!r} "
+                                              f"in the problems file", "problem_id")
+        if solution.id in seen:
+            raise InputError(str(path), line, f"solution id {solution.id!r} appears twice", "id")
+        seen.add(solution.id)
+        language = solution.language or problem.language
+        try:
+            get_harness(problem.tests.kind, language)
+        except LookupError as exc:
+            raise InputError(str(path), line, str(exc), "language") from None
+        yield solution
+
+
+def _validate(model: type[M], row: dict[str, object], path: str | Path, line: int) -> M:
+    try:
+        return model.model_validate(row)
+    except ValidationError as exc:
+        raise from_validation(str(path), line, exc) from None
+
+
+@cache
+def harness_version() -> str:
+    """Hash of the runner sources: changing a runner invalidates stored results."""
+    digest = hashlib.sha256()
+    runners = importlib.resources.files("assay.harness") / "runners"
+    for entry in sorted(runners.iterdir(), key=lambda e: e.name):
+        if entry.is_file():
+            digest.update(entry.name.encode() + b"\0" + entry.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def task_for(problem: Problem, solution: Solution, config: VerifyConfig) -> HarnessTask:
+    suite = problem.tests
+    if config.timeout_s is not None:
+        suite = suite.model_copy(update={"timeout_s": config.timeout_s})
+    return HarnessTask(problem=problem, code=solution.code,
+                       language=solution.language or problem.language, suite=suite,
+                       memory_mb=config.memory_mb)
+
+
+def report_key(task: HarnessTask) -> str:
+    """Hash of everything that decides a report: code, suite, limits, toolchain, harness."""
+    toolchain = get_language(task.language).toolchain().version
+    return content_key(REPORT_KIND, harness_version(), task.language, toolchain, task.code,
+                       task.suite.model_dump(mode="json"), task.problem.entry_point,
+                       task.memory_mb)
+
+
+def verify_one(sandbox: Sandbox, task: HarnessTask, solution_id: str, key: str = ""
+               ) -> SolutionReport:
+    """Run one solution's tests and score it."""
+    run = run_tests(sandbox, get_harness(task.suite.kind, task.language), task)
+    passed, total, infra, fraction = pass_fraction(run.outcomes)
+    return SolutionReport(
+        problem_id=task.problem.id, solution_id=solution_id, language=task.language,
+        code=task.code, outcomes=run.outcomes, passed=passed, total=total, infra=infra,
+        pass_fraction=fraction, score=score(fraction), compile_verdict=run.compile_verdict,
+        compile_message=run.compile_message, resources=run.resources,
+        difficulty=task.problem.difficulty, key=key)
+
+
+def verify(problems_path: str | Path, solutions_path: str | Path, output: str | Path,
+           store: RunStore, sandbox: Sandbox, config: VerifyConfig | None = None,
+           progress: Progress | None = None) -> VerifySummary:
+    """Verify every solution, write one report per solution to ``output`` in input order.
+
+    All input is checked before anything runs. Finished reports are committed to ``store``
+    one by one; a rerun after a kill runs only what is missing, and the output is the same
+    as that of an uninterrupted run. Reports with tests lost to the machinery (INFRA) are not
+    stored, so a rerun retries them.
+    """
+    config = config or VerifyConfig()
+    problems = load_problems(problems_path)
+    for _ in iter_solutions(solutions_path, problems):
+        pass  # validation pass: nothing runs on bad input
+    fresh: dict[str, SolutionReport] = {}
+
+    def jobs() -> Iterator[tuple[Solution, HarnessTask, str]]:
+        for solution in iter_solutions(solutions_path, problems):
+            task = task_for(problems[solution.problem_id], solution, config)
+            key = report_key(task)
+            if store.has(key):
+                if progress is not None:
+                    progress(_stored(store, key, solution), True)
+                continue
+            yield solution, task, key
+
+    def work(job: tuple[Solution, HarnessTask, str]) -> SolutionReport:
+        solution, task, key = job
+        return verify_one(sandbox, task, solution.id, key)
+
+    for (_, _, key), report in run_streaming(jobs(), work, workers=config.workers):
+        if report.complete or report.total == 0:
+            store.put(key, REPORT_KIND, report.model_dump(mode="json"))
+        else:
+            fresh[key] = report
+        if progress is not None:
+            progress(report, False)
+    return _write_output(problems, solutions_path, output, store, fresh, config)
+
+
+def _stored(store: RunStore, key: str, solution: Solution) -> SolutionReport:
+    value = store.get(key)
+    assert value is not None
+    # The same code may have been verified under another id: the ids are this solution's.
+    value.update(solution_id=solution.id, problem_id=solution.problem_id)
+    return SolutionReport.model_validate(value)
+
+
+def _write_output(problems: dict[str, Problem], solutions_path: str | Path,
+                  output: str | Path, store: RunStore, fresh: dict[str, SolutionReport],
+                  config: VerifyConfig) -> VerifySummary:
+    summarizer = Summarizer(config.tau)
+    with RecordWriter(output) as writer:
+        for solution in iter_solutions(solutions_path, problems):
+            key = report_key(task_for(problems[solution.problem_id], solution, config))
+            report = fresh.get(key)
+            if report is None:
+                report = _stored(store, key, solution)
+            else:
+                report = report.model_copy(update={"solution_id": solution.id})
+            writer.write(report)
+            summarizer.add(report)
+    return summarizer.finish()
+
+
+class Summarizer:
+    """Streams reports into the closing summary (counts, pass@k, retained at tau, sweep)."""
+
+    def __init__(self, tau: float) -> None:
+        self.summary = VerifySummary(tau=tau)
+        self._counts: dict[str, tuple[int, int]] = {}
+        self._fractions: list[float] = []
+        self._compact: list[SolutionReport] = []
+
+    def add(self, report: SolutionReport) -> None:
+        s = self.summary
+        s.solutions += 1
+        for outcome in report.outcomes:
+            s.statuses[outcome.status.value] += 1
+        n, c = self._counts.get(report.problem_id, (0, 0))
+        correct = report.complete and report.pass_fraction == 1.0
+        self._counts[report.problem_id] = (n + 1, c + int(correct))
+        s.fully_passing += int(correct)
+        if not report.complete:
+            s.incomplete += 1
+        if report.pass_fraction is not None:
+            self._fractions.append(report.pass_fraction)
+        # The sweep needs only ids, fractions and difficulty: keep a small copy.
+        self._compact.append(report.model_copy(update={"outcomes": [], "code": ""}))
+
+    def finish(self) -> VerifySummary:
+        s = self.summary
+        s.problems = len(self._counts)
+        s.pass_at = {k: mean_pass_at_k(self._counts, k) for k in PASS_AT}
+        s.mean_pass_fraction = (sum(self._fractions) / len(self._fractions)
+                                if self._fractions else None)
+        s.sweep = tau_sweep(self._compact)
+        kept = [r for r in self._compact if r.complete and r.pass_fraction is not None
+                and r.pass_fraction + 1e-12 >= s.tau]
+        s.retained = len(kept)
+        s.retained_problems = len({r.problem_id for r in kept})
+        return s
+
+
+def outcome_statuses() -> list[str]:
+    return [status.value for status in Status]
