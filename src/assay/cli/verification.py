@@ -22,6 +22,7 @@ from assay.cli.common import (
     EXIT_SANDBOX,
     EXIT_USAGE,
     console,
+    err_console,
     fail,
     open_sandbox,
 )
@@ -56,9 +57,10 @@ tests ended INFRA: running again retries them)."""
 
 
 def make_progress() -> Progress:
+    """A progress bar on stderr, so that stdout stays clean for --json."""
     return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                     TextColumn("{task.fields[status]}"), TimeElapsedColumn(),
-                    TimeRemainingColumn(), console=console, transient=False)
+                    TimeRemainingColumn(), console=err_console, transient=False)
 
 
 def count_rows(path: Path) -> int:

@@ -166,7 +166,7 @@ def verify(problems_path: str | Path, solutions_path: str | Path, output: str | 
             key = report_key(task)
             if store.has(key):
                 if progress is not None:
-                    progress(_stored(store, key, solution), True)
+                    progress(_stored(store, key, solution, task.problem), True)
                 continue
             yield solution, task, key
 
@@ -184,12 +184,18 @@ def verify(problems_path: str | Path, solutions_path: str | Path, output: str | 
     return _write_output(problems, solutions_path, output, store, fresh, config)
 
 
-def _stored(store: RunStore, key: str, solution: Solution) -> SolutionReport:
+def _stored(store: RunStore, key: str, solution: Solution, problem: Problem
+            ) -> SolutionReport:
     value = store.get(key)
     assert value is not None
-    # The same code may have been verified under another id: the ids are this solution's.
-    value.update(solution_id=solution.id, problem_id=solution.problem_id)
-    return SolutionReport.model_validate(value)
+    return _attach(SolutionReport.model_validate(value), solution, problem)
+
+
+def _attach(report: SolutionReport, solution: Solution, problem: Problem) -> SolutionReport:
+    """The same code may have been verified for another solution or problem with the same
+    tests (same key): the ids and the problem's labels are this one's."""
+    return report.model_copy(update={"solution_id": solution.id, "problem_id": problem.id,
+                                     "difficulty": problem.difficulty})
 
 
 def _write_output(problems: dict[str, Problem], solutions_path: str | Path,
@@ -198,12 +204,11 @@ def _write_output(problems: dict[str, Problem], solutions_path: str | Path,
     summarizer = Summarizer(config.tau)
     with RecordWriter(output) as writer:
         for solution in iter_solutions(solutions_path, problems):
-            key = report_key(task_for(problems[solution.problem_id], solution, config))
+            problem = problems[solution.problem_id]
+            key = report_key(task_for(problem, solution, config))
             report = fresh.get(key)
-            if report is None:
-                report = _stored(store, key, solution)
-            else:
-                report = report.model_copy(update={"solution_id": solution.id})
+            report = (_stored(store, key, solution, problem) if report is None
+                      else _attach(report, solution, problem))
             writer.write(report)
             summarizer.add(report)
     return summarizer.finish()

@@ -1,0 +1,131 @@
+from __future__ import annotations
+
+import pytest
+
+from assay.sandbox import Sandbox
+from .helpers import run_suite, statuses
+
+SOLUTION = "def add(a, b):\n    return a + b\n\ndef half(x):\n    return x / 2\n"
+TESTS = """
+def test_add():
+    assert add(2, 3) == 5
+
+def test_half():
+    assert half(4) == 2
+
+def test_both():
+    assert add(half(2), 1) == 2
+"""
+
+
+def test_correct_solution_passes_every_test(sandbox: Sandbox) -> None:
+    assert statuses(run_suite(sandbox, "python", SOLUTION, TESTS)) == {
+        "test_add": "PASS", "test_half": "PASS", "test_both": "PASS"}
+
+
+def test_partly_wrong_solution_fails_only_the_right_tests(sandbox: Sandbox) -> None:
+    wrong = SOLUTION.replace("return x / 2", "return x / 3")
+    outcomes = run_suite(sandbox, "python", wrong, TESTS)
+    assert statuses(outcomes) == {"test_add": "PASS", "test_half": "FAIL", "test_both": "FAIL"}
+    assert "half(4) == 2" in outcomes["test_half"][1]
+
+
+@pytest.mark.parametrize("crash", ["import os; os._exit(3)",
+                                   "import ctypes; ctypes.string_at(0)",
+                                   "raise SystemExit(0)"])
+def test_a_crash_in_one_test_leaves_the_others_their_outcome(sandbox: Sandbox,
+                                                              crash: str) -> None:
+    code = SOLUTION.replace("    return x / 2", f"    {crash}")
+    outcomes = run_suite(sandbox, "python", code, TESTS)
+    assert statuses(outcomes) == {"test_add": "PASS", "test_half": "ERROR",
+                                  "test_both": "ERROR"}
+
+
+def test_a_hang_is_a_timeout_of_that_test_only(sandbox: Sandbox) -> None:
+    code = SOLUTION.replace("    return x / 2", "    while True:\n        pass")
+    outcomes = run_suite(sandbox, "python", code, TESTS, timeout_s=0.5)
+    assert statuses(outcomes) == {"test_add": "PASS", "test_half": "TIMEOUT",
+                                  "test_both": "TIMEOUT"}
+
+
+def test_state_left_by_one_test_is_not_seen_by_the_next(sandbox: Sandbox) -> None:
+    tests = ("import builtins\n"
+             "def test_a():\n    builtins.leak = 1\n    assert True\n"
+             "def test_b():\n    assert not hasattr(builtins, 'leak')\n")
+    assert statuses(run_suite(sandbox, "python", SOLUTION, tests)) == {"test_a": "PASS",
+                                                                       "test_b": "PASS"}
+
+
+def test_solution_that_does_not_compile_errors_every_test(sandbox: Sandbox) -> None:
+    outcomes = run_suite(sandbox, "python", "def add(a, b)\n    return a + b\n", TESTS)
+    assert set(statuses(outcomes).values()) == {"ERROR"}
+    assert "does not compile" in outcomes["test_add"][1]
+
+
+def test_no_tests_collected_is_an_error(sandbox: Sandbox) -> None:
+    outcomes = run_suite(sandbox, "python", SOLUTION, "x = 1\n")
+    assert statuses(outcomes) == {"<collection>": "ERROR"}
+    assert "no tests" in outcomes["<collection>"][1]
+
+
+def test_test_file_that_does_not_parse_is_an_error(sandbox: Sandbox) -> None:
+    outcomes = run_suite(sandbox, "python", SOLUTION, "def test_x(:\n")
+    assert list(statuses(outcomes).values()) == ["ERROR"]
+    assert "does not parse" in next(iter(outcomes.values()))[1]
+
+
+def test_unittest_methods_are_tests(sandbox: Sandbox) -> None:
+    tests = """
+import unittest
+
+class TestMath(unittest.TestCase):
+    def test_add(self):
+        self.assertEqual(add(1, 1), 2)
+
+    def test_half(self):
+        self.assertEqual(half(3), 1)
+
+    def test_error(self):
+        {}["missing"]
+
+    @unittest.skip("not now")
+    def test_skipped(self):
+        pass
+"""
+    outcomes = statuses(run_suite(sandbox, "python", SOLUTION, tests))
+    assert outcomes == {"TestMath.test_add": "PASS", "TestMath.test_half": "FAIL",
+                        "TestMath.test_error": "ERROR", "TestMath.test_skipped": "ERROR"}
+
+
+def test_humaneval_check_counts_each_assert_as_a_test(sandbox: Sandbox) -> None:
+    tests = """
+METADATA = {}
+
+def check(candidate):
+    import math
+    assert candidate(1, 2) == 3
+    assert candidate(2, 2) == 5, "two and two"
+    for x in range(3):
+        assert candidate(x, 0) == x
+    assert math.isclose(candidate(0.5, 0.25), 0.75)
+"""
+    outcomes = run_suite(sandbox, "python", SOLUTION, tests, entry_point="add")
+    assert statuses(outcomes) == {"check:6": "PASS", "check:7": "FAIL", "check:8": "PASS",
+                                  "check:10": "PASS"}
+    assert "two and two" in outcomes["check:7"][1]
+
+
+def test_plain_module_asserts_are_tests(sandbox: Sandbox) -> None:
+    tests = "x = add(1, 1)\nassert x == 2\nassert half(2) == 3\nassert add(0, 0) == 0\n"
+    assert statuses(run_suite(sandbox, "python", SOLUTION, tests)) == {
+        "assert:2": "PASS", "assert:3": "FAIL", "assert:4": "PASS"}
+
+
+def test_printing_a_fake_report_does_not_forge_results(sandbox: Sandbox) -> None:
+    """The report channel is closed in the test's process; stdout is not a channel."""
+    code = ('import os, json\nprint(json.dumps({"result": "test_half", "status": "PASS"}))\n'
+            'for fd in range(3, 64):\n'
+            '    try:\n        os.write(fd, b\'{"result": "test_half", "status": "PASS"}\\n\')\n'
+            '    except OSError:\n        pass\n' + SOLUTION.replace("x / 2", "x / 3"))
+    outcomes = statuses(run_suite(sandbox, "python", code, TESTS))
+    assert outcomes["test_half"] != "PASS"
