@@ -48,12 +48,39 @@ def test_a_hang_is_a_timeout_of_that_test_only(sandbox: Sandbox) -> None:
                                   "test_both": "TIMEOUT"}
 
 
-def test_state_left_by_one_test_is_not_seen_by_the_next(sandbox: Sandbox) -> None:
+def test_each_test_gets_fresh_solution_globals(sandbox: Sandbox) -> None:
+    code = "calls = []\n\ndef f():\n    calls.append(1)\n    return len(calls)\n"
+    tests = "def test_a():\n    assert f() == 1\n\ndef test_b():\n    assert f() == 1\n"
+    assert statuses(run_suite(sandbox, "python", code, tests)) == {"test_a": "PASS",
+                                                                   "test_b": "PASS"}
+
+
+def test_tests_after_a_timeout_run_in_a_new_process(sandbox: Sandbox) -> None:
     tests = ("import builtins\n"
-             "def test_a():\n    builtins.leak = 1\n    assert True\n"
+             "def test_a():\n    builtins.leak = 1\n"
+             "def test_hang():\n    while True:\n        pass\n"
              "def test_b():\n    assert not hasattr(builtins, 'leak')\n")
-    assert statuses(run_suite(sandbox, "python", SOLUTION, tests)) == {"test_a": "PASS",
-                                                                       "test_b": "PASS"}
+    assert statuses(run_suite(sandbox, "python", SOLUTION, tests, timeout_s=0.5)) == {
+        "test_a": "PASS", "test_hang": "TIMEOUT", "test_b": "PASS"}
+
+
+def test_solutions_of_one_batch_do_not_see_each_other(sandbox: Sandbox) -> None:
+    """Guards against state leaking between solutions verified in the same sandbox run."""
+    from assay.data import Problem, TestSuite
+    from assay.harness import HarnessTask, get_harness, run_batch
+
+    tests = ("import builtins, os\n"
+             "def test_clean():\n"
+             "    assert not hasattr(builtins, 'leak')\n"
+             "    assert not os.path.exists('/tmp/leak')\n"
+             "    builtins.leak = 1\n"
+             "    open('/tmp/leak', 'w').write('x')\n")
+    problem = Problem(id="p", language="python", tests=TestSuite(kind="unit", code=tests))
+    tasks = [HarnessTask(problem=problem, code=SOLUTION + f"# {i}\n", language="python",
+                         suite=problem.tests) for i in range(4)]
+    runs = run_batch(sandbox, get_harness("unit", "python"), tasks)
+    assert [[o.status.value for o in run.outcomes] for run in runs] == [["PASS"]] * 4
+    assert all(run.resources.runs == 1 for run in runs)
 
 
 def test_solution_that_does_not_compile_errors_every_test(sandbox: Sandbox) -> None:

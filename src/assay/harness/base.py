@@ -53,6 +53,8 @@ class Harness(ABC):
 
     kind: ClassVar[str]
     languages: ClassVar[tuple[str, ...]]
+    # True when ``build_batch`` can verify several solutions in one run.
+    batchable: ClassVar[bool] = False
 
     def test_names(self, task: HarnessTask) -> list[str] | None:
         """Tests known before running; None when only the runner can find them."""
@@ -61,6 +63,11 @@ class Harness(ABC):
     @abstractmethod
     def build(self, task: HarnessTask, only: Sequence[str]) -> RunSpec:
         """The run executing the tests named in ``only`` (all of them when empty)."""
+
+    def build_batch(self, tasks: Sequence[HarnessTask]) -> RunSpec:
+        """One run verifying every task (only when ``batchable``); the runner writes
+        ``{"job": N}`` before the events of the N-th task."""
+        raise NotImplementedError(f"{type(self).__name__} does not run batches")
 
     def grade(self, task: HarnessTask, report: RunnerReport) -> dict[str, TestOutcome]:
         """Final outcomes from what the runner reported (io suites compare outputs here)."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from assay.data.records import Resources, Status, TestOutcome
 from assay.harness.base import Harness, HarnessTask
-from assay.harness.protocol import parse_report
+from assay.harness.protocol import RunnerReport, parse_batch_report, parse_report
 from assay.sandbox import RunResult, Sandbox, Verdict
 
 # A run that loses to the machinery (SANDBOX_ERROR) is retried this many times.
@@ -89,6 +89,47 @@ def run_tests(sandbox: Sandbox, harness: Harness, task: HarnessTask) -> SuiteRun
         only = remaining
     return _finish(names, outcomes, Status.ERROR, "", compile_verdict, compile_message,
                    resources)
+
+
+def run_batch(sandbox: Sandbox, harness: Harness, tasks: list[HarnessTask]) -> list[SuiteRun]:
+    """Verify several solutions in one sandbox run when the harness can (``batchable``).
+
+    The runner reads every input before any test starts and still runs each test in its own
+    process. A solution whose report is not conclusive (the run died, a test was not
+    reported) is verified again on its own by ``run_tests``, with its restarts.
+    """
+    if len(tasks) == 1 or not harness.batchable:
+        return [run_tests(sandbox, harness, task) for task in tasks]
+    result = sandbox.run(harness.build_batch(tasks))
+    reports = parse_batch_report(result.report) if result.verdict is not \
+        Verdict.SANDBOX_ERROR else {}
+    runs = []
+    for index, task in enumerate(tasks):
+        report = reports.get(index)
+        run = _conclusive(harness, task, report) if report is not None else None
+        if run is None:
+            run = run_tests(sandbox, harness, task)
+        else:
+            run.resources = Resources(
+                wall_s=round(sum(o.time_s for o in run.outcomes), 6), runs=1,
+                peak_memory_mb=result.peak_memory_mb)
+        runs.append(run)
+    return runs
+
+
+def _conclusive(harness: Harness, task: HarnessTask, report: RunnerReport) -> SuiteRun | None:
+    """The outcomes of one job of a batch when its report settles every test, else None."""
+    expected = harness.test_names(task)
+    names = list(expected) if expected else report.collected
+    if report.fatal is not None:
+        return _finish(names, dict(report.results), Status.ERROR, report.fatal, None, "",
+                       Resources())
+    if not report.done or names is None:
+        return None
+    graded = harness.grade(task, report)
+    outcomes = {name: o for name, o in graded.items() if name in set(names)}
+    return _finish(names, outcomes, Status.ERROR,
+                   "not run: the runner finished without reporting it", None, "", Resources())
 
 
 def _finish(names: list[str] | None, outcomes: dict[str, TestOutcome], status: Status,

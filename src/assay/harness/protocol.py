@@ -9,6 +9,9 @@ printing cannot forge a result:
     {"fatal": "the test file does not parse: ..."}   nothing can run
     {"done": true}                              after the last test
 
+A runner that verifies several solutions in one run (a batch) writes ``{"job": N}`` before
+the events of its N-th solution.
+
 A runner invoked with test names runs only those (the harness restarts it that way after a
 crash). A line that is not one of these is ignored and counted as noise.
 """
@@ -59,6 +62,22 @@ def parse_report(text: str | None) -> RunnerReport:
         else:
             report.noise_lines += 1
     return report
+
+
+def parse_batch_report(text: str | None) -> dict[int, RunnerReport]:
+    """Job index -> its report, for runners that verify a batch of solutions in one run."""
+    sections: dict[int, list[str]] = {}
+    current: list[str] | None = None
+    for line in (text or "").splitlines():
+        try:
+            event = json.loads(line)
+        except ValueError:
+            event = None
+        if isinstance(event, dict) and set(event) == {"job"} and isinstance(event["job"], int):
+            current = sections.setdefault(event["job"], [])
+        elif current is not None:
+            current.append(line)
+    return {job: parse_report("\n".join(lines)) for job, lines in sections.items()}
 
 
 def _outcome(name: str, event: dict[str, object]) -> TestOutcome:

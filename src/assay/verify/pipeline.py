@@ -17,7 +17,7 @@ from assay.data.errors import InputError, from_validation
 from assay.data.io import RecordWriter, read_rows
 from assay.data.records import Problem, Solution, SolutionReport, Status
 from assay.engine import RunStore, content_key, run_streaming
-from assay.harness import HarnessTask, get_harness, run_tests
+from assay.harness import HarnessTask, SuiteRun, get_harness, run_batch, run_tests
 from assay.sandbox import Sandbox
 from assay.sandbox.languages import get_language
 from assay.verify.scoring import mean_pass_at_k, pass_fraction, score
@@ -40,12 +40,15 @@ class VerifyConfig:
         memory_mb: Memory of each solution's run.
         timeout_s: Time limit of each test, overriding the suites' own.
         tau: Pass-fraction threshold used in the summary ("retained at tau").
+        batch_size: Solutions verified per sandbox run by harnesses that can batch (each
+            test still runs in its own process).
     """
 
     workers: int | None = None
     memory_mb: int = 512
     timeout_s: float | None = None
     tau: float = 1.0
+    batch_size: int = 32
 
 
 @dataclass
@@ -135,6 +138,11 @@ def verify_one(sandbox: Sandbox, task: HarnessTask, solution_id: str, key: str =
                ) -> SolutionReport:
     """Run one solution's tests and score it."""
     run = run_tests(sandbox, get_harness(task.suite.kind, task.language), task)
+    return make_report(task, run, solution_id, key)
+
+
+def make_report(task: HarnessTask, run: SuiteRun, solution_id: str, key: str
+                ) -> SolutionReport:
     passed, total, infra, fraction = pass_fraction(run.outcomes)
     return SolutionReport(
         problem_id=task.problem.id, solution_id=solution_id, language=task.language,
@@ -142,6 +150,25 @@ def verify_one(sandbox: Sandbox, task: HarnessTask, solution_id: str, key: str =
         pass_fraction=fraction, score=score(fraction), compile_verdict=run.compile_verdict,
         compile_message=run.compile_message, resources=run.resources,
         difficulty=task.problem.difficulty, key=key)
+
+
+Job = tuple[Solution, HarnessTask, str]
+
+
+def batched(jobs: Iterator[Job], size: int) -> Iterator[list[Job]]:
+    """Consecutive jobs of one harness, up to ``size`` per batch (1 when it cannot batch)."""
+    batch: list[Job] = []
+    for job in jobs:
+        task = job[1]
+        harness = get_harness(task.suite.kind, task.language)
+        if batch and (len(batch) >= size or not harness.batchable
+                      or (batch[0][1].suite.kind, batch[0][1].language)
+                      != (task.suite.kind, task.language)):
+            yield batch
+            batch = []
+        batch.append(job)
+    if batch:
+        yield batch
 
 
 def verify(problems_path: str | Path, solutions_path: str | Path, output: str | Path,
@@ -160,7 +187,7 @@ def verify(problems_path: str | Path, solutions_path: str | Path, output: str | 
         pass  # validation pass: nothing runs on bad input
     fresh: dict[str, SolutionReport] = {}
 
-    def jobs() -> Iterator[tuple[Solution, HarnessTask, str]]:
+    def jobs() -> Iterator[Job]:
         for solution in iter_solutions(solutions_path, problems):
             task = task_for(problems[solution.problem_id], solution, config)
             key = report_key(task)
@@ -170,17 +197,21 @@ def verify(problems_path: str | Path, solutions_path: str | Path, output: str | 
                 continue
             yield solution, task, key
 
-    def work(job: tuple[Solution, HarnessTask, str]) -> SolutionReport:
-        solution, task, key = job
-        return verify_one(sandbox, task, solution.id, key)
+    def work(batch: list[Job]) -> list[SolutionReport]:
+        tasks = [task for _, task, _ in batch]
+        runs = run_batch(sandbox, get_harness(tasks[0].suite.kind, tasks[0].language), tasks)
+        return [make_report(task, run, solution.id, key)
+                for (solution, task, key), run in zip(batch, runs, strict=True)]
 
-    for (_, _, key), report in run_streaming(jobs(), work, workers=config.workers):
-        if report.complete or report.total == 0:
-            store.put(key, REPORT_KIND, report.model_dump(mode="json"))
-        else:
-            fresh[key] = report
-        if progress is not None:
-            progress(report, False)
+    batches = batched(jobs(), config.batch_size)
+    for (batch, reports) in run_streaming(batches, work, workers=config.workers):
+        for (_, _, key), report in zip(batch, reports, strict=True):
+            if report.complete:
+                store.put(key, REPORT_KIND, report.model_dump(mode="json"))
+            else:
+                fresh[key] = report
+            if progress is not None:
+                progress(report, False)
     return _write_output(problems, solutions_path, output, store, fresh, config)
 
 

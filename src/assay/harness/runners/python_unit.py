@@ -10,11 +10,14 @@ never runs untrusted code: it only compiles it. Results go to the report fd as J
 import ast
 import builtins
 import contextlib
+import gc
 import json
 import os
 import select
+import shutil
 import signal
 import sys
+import tempfile
 import time
 import traceback
 import types
@@ -84,97 +87,141 @@ def describe_failure(exc, source):
     return "ERROR", short(f"{type(exc).__name__}: {exc}{where}")
 
 
-def run_in_child(how, solution_code, tests_tree, check_node, entry_point):
+def compile_plans(tests, tests_tree, check_node):
+    """Compile, once in the parent, what each test's child executes (test code is data)."""
+    module_code = compile(tests_tree, "tests.py", "exec", dont_inherit=True)
+    plans = {}
+    for name, how in tests.items():
+        kind = how[0]
+        if kind == "module":
+            body = [s for i, s in enumerate(tests_tree.body)
+                    if i == how[1] or (i < how[1] and not contains_assert(s))]
+            plans[name] = ("module", compile(ast.Module(body=body, type_ignores=[]),
+                                             "tests.py", "exec", dont_inherit=True))
+        elif kind == "check":
+            # The setup statements before this assert, then the assert itself.
+            body = [s for i, s in enumerate(check_node.body)
+                    if i == how[1] or (i < how[1] and not contains_assert(s))]
+            one = ast.FunctionDef(name="__assay_check", args=check_node.args, body=body,
+                                  decorator_list=[], returns=None)
+            tree = ast.fix_missing_locations(
+                ast.Module(body=[ast.copy_location(one, check_node)], type_ignores=[]))
+            plans[name] = ("check", module_code, compile(tree, "tests.py", "exec",
+                                                         dont_inherit=True))
+        else:
+            plans[name] = (*how, module_code)
+    return plans
+
+
+def run_in_child(plan, solution_code, entry_point):
     """Runs in the forked child: returns (status, message)."""
-    # A fresh __main__ for the code under test; the runner keeps its own globals.
+    # A fresh __main__ for the code under test (also importable as `solution`); the runner
+    # keeps its own globals.
     module = types.ModuleType("__main__")
     module.__dict__["__builtins__"] = builtins
-    sys.modules["__main__"] = module
+    sys.modules["__main__"] = sys.modules["solution"] = module
     namespace = module.__dict__
     exec(solution_code, namespace)
-    kind = how[0]
+    kind = plan[0]
     if kind == "module":
-        body = [s for i, s in enumerate(tests_tree.body)
-                if i == how[1] or (i < how[1] and not contains_assert(s))]
-        exec(compile(ast.Module(body=body, type_ignores=[]), "tests.py", "exec"), namespace)
+        exec(plan[1], namespace)
         return "PASS", ""
-    exec(compile(tests_tree, "tests.py", "exec"), namespace)
+    if kind == "check":
+        exec(plan[1], namespace)
+        exec(plan[2], namespace)
+        if entry_point not in namespace:
+            return "ERROR", f"the solution does not define {entry_point!r}"
+        namespace["__assay_check"](namespace[entry_point])
+        return "PASS", ""
+    exec(plan[-1], namespace)
     if kind == "func":
-        namespace[how[1]]()
+        namespace[plan[1]]()
         return "PASS", ""
-    if kind == "method":
-        import unittest
+    import unittest
 
-        result = unittest.TestResult()
-        namespace[how[1]](how[2]).run(result)
-        if result.failures:
-            return "FAIL", short(result.failures[0][1].strip().splitlines()[-1])
-        if result.errors:
-            return "ERROR", short(result.errors[0][1].strip().splitlines()[-1])
-        if result.skipped:
-            return "ERROR", short(f"skipped, so it did not run: {result.skipped[0][1]}")
-        if result.testsRun != 1:
-            return "ERROR", "the test did not run"
-        return "PASS", ""
-    # kind == "check": the setup statements before this assert, then the assert itself.
-    body = [s for i, s in enumerate(check_node.body)
-            if i == how[1] or (i < how[1] and not contains_assert(s))]
-    one = ast.FunctionDef(name="__assay_check", args=check_node.args, body=body,
-                          decorator_list=[], returns=None)
-    module = ast.fix_missing_locations(ast.Module(body=[ast.copy_location(one, check_node)],
-                                                  type_ignores=[]))
-    exec(compile(module, "tests.py", "exec"), namespace)
-    if entry_point not in namespace:
-        return "ERROR", f"the solution does not define {entry_point!r}"
-    namespace["__assay_check"](namespace[entry_point])
+    result = unittest.TestResult()
+    namespace[plan[1]](plan[2]).run(result)
+    if result.failures:
+        return "FAIL", short(result.failures[0][1].strip().splitlines()[-1])
+    if result.errors:
+        return "ERROR", short(result.errors[0][1].strip().splitlines()[-1])
+    if result.skipped:
+        return "ERROR", short(f"skipped, so it did not run: {result.skipped[0][1]}")
+    if result.testsRun != 1:
+        return "ERROR", "the test did not run"
     return "PASS", ""
 
 
-def child_main(write_fd, how, solution_code, tests_tree, check_node, entry_point):
+def child_main(write_fd, plans, names, solution_code, entry_point):
+    """Runs the named tests in order, each in a fresh namespace; writes "S name" before a
+    test and "R {json}" after it to the parent, which enforces the time limits."""
     os.close(REPORT_FD)  # the code under test must not reach the report channel
     os.setpgid(0, 0)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-    try:
-        status, message = run_in_child(how, solution_code, tests_tree, check_node, entry_point)
-    except BaseException as exc:  # every way a test can end is an outcome
-        status, message = describe_failure(exc, None)
+    out = os.fdopen(write_fd, "w", buffering=1)
+    for name in names:
+        out.write("S " + json.dumps(name) + "\n")
+        try:
+            status, message = run_in_child(plans[name], solution_code, entry_point)
+        except BaseException as exc:  # every way a test can end is an outcome
+            status, message = describe_failure(exc, None)
+        out.write("R " + json.dumps({"status": status, "message": message}) + "\n")
     with contextlib.suppress(Exception):
         sys.stdout.flush()
         sys.stderr.flush()
-    os.write(write_fd, json.dumps({"status": status, "message": message}).encode())
     os._exit(0)
 
 
-def wait_child(pid, read_fd, timeout):
-    """(status, message) of a child; kills it when it outlives the timeout."""
-    deadline = time.monotonic() + timeout
-    chunks = []
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            kill_group(pid)
-            os.waitpid(pid, 0)
-            return "TIMEOUT", f"test exceeded its {timeout:g} s time limit"
-        ready, _, _ = select.select([read_fd], [], [], left)
-        if ready:
-            chunk = os.read(read_fd, 65536)
-            if not chunk:
-                break
-            chunks.append(chunk)
-    kill_group(pid)  # processes the test started must not outlive it
-    _, wait_status = os.waitpid(pid, 0)
-    if chunks:
-        try:
-            reply = json.loads(b"".join(chunks))
-            return reply["status"], reply["message"]
-        except (ValueError, KeyError):
-            return "ERROR", "the test sent an unreadable result"
+def death_message(wait_status):
     if os.WIFSIGNALED(wait_status):
         sig = os.WTERMSIG(wait_status)
         name = signal.Signals(sig).name if sig in signal.Signals.__members__.values() else sig
         hint = " (out of memory?)" if sig == signal.SIGKILL else ""
-        return "ERROR", f"the test crashed: killed by {name}{hint}"
-    return "ERROR", f"the test exited with status {os.WEXITSTATUS(wait_status)} before finishing"
+        return f"the test crashed: killed by {name}{hint}"
+    return f"the test exited with status {os.WEXITSTATUS(wait_status)} before finishing"
+
+
+def supervise_child(pid, read_fd, names, timeout):
+    """Yield (name, status, message, seconds) as the child reports; a test that outlives its
+    time limit is killed (TIMEOUT), one the child dies in is an ERROR. Stops at the first
+    of those: the caller forks a new child for the tests after it."""
+    reader = os.fdopen(read_fd, "r")
+    current, started = None, time.monotonic()
+    buffer = ""
+    while True:
+        left = (started + timeout - time.monotonic()) if current is not None else 3600
+        if left <= 0:
+            kill_group(pid)
+            os.waitpid(pid, 0)
+            yield current, "TIMEOUT", f"test exceeded its {timeout:g} s time limit", timeout
+            return
+        ready, _, _ = select.select([reader], [], [], left)
+        if not ready:
+            continue
+        chunk = os.read(read_fd, 65536).decode("utf-8", "replace")
+        if not chunk:
+            break
+        buffer += chunk
+        while "\n" in buffer:
+            line, buffer = buffer.split("\n", 1)
+            kind, _, payload = line.partition(" ")
+            try:
+                value = json.loads(payload)
+            except ValueError:
+                value = None
+            if kind == "S" and isinstance(value, str) and value in names:
+                current, started = value, time.monotonic()
+            elif kind == "R" and current is not None:
+                if isinstance(value, dict) and "status" in value:
+                    yield current, value["status"], str(value.get("message", "")), \
+                        time.monotonic() - started
+                else:
+                    yield current, "ERROR", "the test sent an unreadable result", 0.0
+                current = None
+    kill_group(pid)
+    _, wait_status = os.waitpid(pid, 0)
+    if current is not None:
+        yield current, "ERROR", death_message(wait_status), time.monotonic() - started
 
 
 def kill_group(pid):
@@ -182,12 +229,34 @@ def kill_group(pid):
         os.killpg(pid, signal.SIGKILL)
 
 
-def main():
-    entry_point = os.environ.get("ASSAY_ENTRY_POINT") or None
-    timeout = float(os.environ.get("ASSAY_TEST_TIMEOUT", "5"))
-    only = set(sys.argv[1:]) or None
-    with open("tests.py", "rb") as handle:
-        tests_source = handle.read()
+def clean_up_after_test(scratch):
+    """Nothing a test leaves behind reaches the next: stray processes, scratch files."""
+    # Only in our own pid namespace (we are its pid 2) and never as root: kill(-1) then
+    # reaches the processes of this sandbox's user and no one else.
+    if os.getpid() == 2 and os.getuid() != 0:
+        with contextlib.suppress(OSError):
+            os.kill(-1, signal.SIGKILL)
+    for directory in (scratch, "/tmp"):
+        with contextlib.suppress(OSError):
+            for entry in os.listdir(directory):
+                path = os.path.join(directory, entry)
+                if path != scratch:
+                    if os.path.isdir(path) and not os.path.islink(path):
+                        shutil.rmtree(path, ignore_errors=True)
+                    else:
+                        os.unlink(path)
+
+
+def read_job(job_dir):
+    sources = []
+    for name in ("solution.py", "tests.py"):
+        with open(os.path.join(job_dir, name), "rb") as handle:
+            sources.append(handle.read())
+    return sources
+
+
+def run_job(solution_source, tests_source, entry_point, timeout, only, scratch):
+    """Run the tests of one solution."""
     try:
         tests_tree = ast.parse(tests_source, "tests.py")
     except SyntaxError as exc:
@@ -197,9 +266,12 @@ def main():
     if check_node is not None and not entry_point:
         emit({"fatal": "the tests use check(candidate) but the problem names no entry_point"})
         return
+    try:
+        plans = compile_plans(tests, tests_tree, check_node)
+    except (SyntaxError, ValueError) as exc:
+        emit({"fatal": short(f"the test file does not compile: {exc}")})
+        return
     emit({"collect": list(tests)})
-    with open("solution.py", "rb") as handle:
-        solution_source = handle.read()
     try:
         solution_code = compile(solution_source, "solution.py", "exec", dont_inherit=True)
     except (SyntaxError, ValueError) as exc:
@@ -208,24 +280,66 @@ def main():
             emit({"result": name, "status": "ERROR", "message": message, "time": 0.0})
         emit({"done": True})
         return
-    sys.path.insert(0, os.getcwd())
-    for name, how in tests.items():
-        if only is not None and name not in only:
-            continue
-        emit({"start": name})
-        started = time.monotonic()
+    remaining = [name for name in plans if only is None or name in only]
+    # One child runs the tests in order; after a crash or a timeout a new child takes the
+    # tests not yet run, so one test never hides the others.
+    while remaining:
         read_fd, write_fd = os.pipe()
         sys.stdout.flush()
         pid = os.fork()
         if pid == 0:
             os.close(read_fd)
-            child_main(write_fd, how, solution_code, tests_tree, check_node, entry_point)
+            os.chdir(scratch)
+            child_main(write_fd, plans, remaining, solution_code, entry_point)
         os.close(write_fd)
-        status, message = wait_child(pid, read_fd, timeout)
-        os.close(read_fd)
-        emit({"result": name, "status": status, "message": message,
-              "time": round(time.monotonic() - started, 6)})
+        reported = set()
+        for name, status, message, seconds in supervise_child(pid, read_fd, set(remaining),
+                                                              timeout):
+            emit({"start": name})
+            emit({"result": name, "status": status, "message": message,
+                  "time": round(seconds, 6)})
+            reported.add(name)
+        clean_up_after_test(scratch)
+        if not reported:  # the child died before starting a test: do not loop forever
+            for name in remaining:
+                emit({"result": name, "status": "ERROR",
+                      "message": "the test process died before running it", "time": 0.0})
+            break
+        remaining = [name for name in remaining if name not in reported]
     emit({"done": True})
+
+
+# Imported once here, so that each test's child does not pay for them again.
+WARM_MODULES = ("typing", "math", "re", "collections", "itertools", "functools", "heapq",
+                "bisect", "string", "random", "statistics", "fractions", "decimal", "hashlib",
+                "copy", "operator", "unittest", "dataclasses", "enum", "datetime", "json")
+
+
+def warm_up():
+    for name in WARM_MODULES:
+        with contextlib.suppress(ImportError):
+            __import__(name)
+    gc.freeze()  # forked children then do not copy the parent's objects when collecting
+
+
+def main():
+    warm_up()
+    scratch = tempfile.mkdtemp(prefix="assay-test-")
+    if sys.argv[1:2] == ["--batch"]:
+        # Many solutions in one run: every input is read before any test starts, and each
+        # test still runs in its own child with a fresh scratch dir.
+        with open(sys.argv[2]) as handle:
+            jobs = json.load(handle)
+        sources = [read_job(job["dir"]) for job in jobs]
+        for index, (job, (solution, tests)) in enumerate(zip(jobs, sources, strict=True)):
+            emit({"job": index})
+            run_job(solution, tests, job.get("entry_point"), float(job["timeout"]), None,
+                    scratch)
+        return
+    entry_point = os.environ.get("ASSAY_ENTRY_POINT") or None
+    timeout = float(os.environ.get("ASSAY_TEST_TIMEOUT", "5"))
+    solution, tests = read_job(".")
+    run_job(solution, tests, entry_point, timeout, set(sys.argv[1:]) or None, scratch)
 
 
 main()

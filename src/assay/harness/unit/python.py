@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 from assay.harness.base import Harness, HarnessTask, register_harness, runner_source
@@ -12,12 +13,31 @@ from assay.sandbox import RunSpec
 class PythonUnitHarness(Harness):
     kind = "unit"
     languages = ("python",)
+    batchable = True
 
     def build(self, task: HarnessTask, only: Sequence[str]) -> RunSpec:
-        tests = task.suite.prelude + "\n" + task.suite.code if task.suite.prelude \
-            else task.suite.code
         files = {"runner.py": runner_source("python_unit.py"), "solution.py": task.code,
-                 "tests.py": tests}
+                 "tests.py": _tests_file(task)}
         return RunSpec(language="python", files=files, entry="runner.py", argv=tuple(only),
                        env=self.runner_env(task), report=True,
                        limits=self.limits(task, len(only) or 50))
+
+    def build_batch(self, tasks: Sequence[HarnessTask]) -> RunSpec:
+        files: dict[str, str] = {"runner.py": runner_source("python_unit.py")}
+        jobs = []
+        for index, task in enumerate(tasks):
+            directory = f"jobs/{index}"
+            files[f"{directory}/solution.py"] = task.code
+            files[f"{directory}/tests.py"] = _tests_file(task)
+            jobs.append({"dir": directory, "entry_point": task.problem.entry_point,
+                         "timeout": task.timeout_s})
+        files["jobs.json"] = json.dumps(jobs)
+        wall = sum(self.limits(task, 20).wall_s for task in tasks)
+        limits = self.limits(tasks[0], 20).with_(wall_s=wall, cpu_s=wall)
+        return RunSpec(language="python", files=files, entry="runner.py",
+                       argv=("--batch", "jobs.json"), report=True, limits=limits)
+
+
+def _tests_file(task: HarnessTask) -> str:
+    suite = task.suite
+    return suite.prelude + "\n" + suite.code if suite.prelude else suite.code
