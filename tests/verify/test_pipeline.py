@@ -109,7 +109,8 @@ def test_killed_verify_resumes_to_the_output_of_an_uninterrupted_run(tmp_path: P
                      f"import time; time.sleep(0.15); return x + {1 if i % 3 else 2}  # {i}")
             for i in range(24)]
     problems_path, solutions_path = write_inputs(tmp_path, slow)
-    common = ["verify", "-p", str(problems_path), "-s", str(solutions_path), "--workers", "2"]
+    common = ["verify", "-p", str(problems_path), "-s", str(solutions_path), "--workers", "2",
+              "--batch-size", "2"]
     killed_store = tmp_path / "killed.sqlite"
     process = _assay(*common, "-o", str(tmp_path / "resumed.jsonl"), "--store", str(killed_store))
     deadline = time.monotonic() + 120

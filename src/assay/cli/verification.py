@@ -79,10 +79,14 @@ def verify_command(
     timeout: float = typer.Option(None, "--timeout", min=0.001,
                                   help="Time limit of each test, overriding the suites'."),
     memory_mb: int = typer.Option(512, "--memory-mb", min=16, help="Memory per solution."),
+    batch_size: int = typer.Option(32, "--batch-size", min=1, help="Solutions per sandbox "
+                                   "run where the harness batches (each test still runs "
+                                   "in its own process)."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     backend: str = BACKEND_OPTION,
 ) -> None:
-    config = VerifyConfig(workers=workers, memory_mb=memory_mb, timeout_s=timeout, tau=tau)
+    config = VerifyConfig(workers=workers, memory_mb=memory_mb, timeout_s=timeout, tau=tau,
+                          batch_size=batch_size)
     store_path = store or output.with_name(output.name + ".store.sqlite")
     try:
         total = sum(1 for _ in iter_solutions(solutions, load_problems(problems)))
