@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 .PHONY: run test deps system-deps lint typecheck pytest bench clean
 
 run: deps
-	$(BIN)/assay selfcheck
+	$(BIN)/assay demo --out out
 
 test: deps lint typecheck pytest
 
@@ -33,6 +33,7 @@ pytest:
 
 bench: deps
 	$(BIN)/python benchmarks/sandbox_overhead.py
+	$(BIN)/python benchmarks/humaneval_throughput.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
