@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.resources
+import inspect
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from assay.data.errors import InputError, from_validation
 from assay.data.io import RecordWriter, read_rows
 from assay.data.records import Problem, Solution, SolutionReport, Status
 from assay.engine import RunStore, content_key, run_streaming
-from assay.harness import HarnessTask, SuiteRun, get_harness, run_batch, run_tests
+from assay.harness import Harness, HarnessTask, SuiteRun, get_harness, run_batch, run_tests
 from assay.sandbox import Sandbox
 from assay.sandbox.languages import get_language
 from assay.verify.scoring import mean_pass_at_k, pass_fraction, score
@@ -107,12 +108,15 @@ def _validate(model: type[M], row: dict[str, object], path: str | Path, line: in
 
 
 @cache
-def harness_version() -> str:
-    """Hash of the runner sources: changing a runner invalidates stored results."""
-    digest = hashlib.sha256()
+def harness_version(harness: Harness) -> str:
+    """Hash of the harness's module and of the runner files it names: changing either
+    invalidates the stored results of that harness, and only of that one."""
+    module_path = Path(inspect.getfile(type(harness)))
+    source = module_path.read_text()
+    digest = hashlib.sha256(source.encode())
     runners = importlib.resources.files("assay.harness") / "runners"
     for entry in sorted(runners.iterdir(), key=lambda e: e.name):
-        if entry.is_file():
+        if entry.is_file() and entry.name in source:
             digest.update(entry.name.encode() + b"\0" + entry.read_bytes())
     return digest.hexdigest()[:16]
 
@@ -129,7 +133,8 @@ def task_for(problem: Problem, solution: Solution, config: VerifyConfig) -> Harn
 def report_key(task: HarnessTask) -> str:
     """Hash of everything that decides a report: code, suite, limits, toolchain, harness."""
     toolchain = get_language(task.language).toolchain().version
-    return content_key(REPORT_KIND, harness_version(), task.language, toolchain, task.code,
+    harness = get_harness(task.suite.kind, task.language)
+    return content_key(REPORT_KIND, harness_version(harness), task.language, toolchain, task.code,
                        task.suite.model_dump(mode="json"), task.problem.entry_point,
                        task.memory_mb)
 
