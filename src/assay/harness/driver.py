@@ -46,8 +46,9 @@ def run_tests(sandbox: Sandbox, harness: Harness, task: HarnessTask) -> SuiteRun
         if result.compile is not None:
             compile_verdict = compile_verdict or result.compile.verdict.value
             if result.compile.verdict is not Verdict.OK:
-                compile_message = _tail(result.compile.stderr or result.compile.stdout
-                                        or result.compile.error or "")
+                compile_message = _compile_excerpt(result.compile.stderr
+                                                   or result.compile.stdout
+                                                   or result.compile.error or "")
         if result.verdict is Verdict.SANDBOX_ERROR and infra_left > 0:
             infra_left -= 1
             continue
@@ -165,6 +166,15 @@ def _why(result: RunResult) -> str:
     if result.signal:
         return f"killed by signal {result.signal}" + (f": {detail}" if detail else "")
     return f"exited with code {result.exit_code}" + (f": {detail}" if detail else "")
+
+
+def _compile_excerpt(text: str, limit: int = 1500) -> str:
+    """A compiler's error lines first: its warnings must not push them out of the message."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    errors = [line for line in text.splitlines() if "error" in line.lower()]
+    return _tail("\n".join(errors) if errors else text[:limit], limit)
 
 
 def _tail(text: str, limit: int = 1500) -> str:
