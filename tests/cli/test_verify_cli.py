@@ -130,7 +130,6 @@ def test_demo_verifies_humaneval(tmp_path: Path) -> None:
     for kind in ("wrong_return", "exception", "infinite_loop"):
         assert result["variants"][kind]["caught"] == result["variants"][kind]["made"] > 0
     assert result["variants"]["off_by_one"]["caught"] > 100
-    assert result["summary"]["statuses"]["INFRA"] if "INFRA" in result["summary"]["statuses"] \
-        else True
+    assert "INFRA" not in result["summary"]["statuses"]
     verified = (tmp_path / "out" / "verified.jsonl").read_text().splitlines()
     assert len(verified) == 164

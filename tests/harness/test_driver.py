@@ -24,7 +24,7 @@ for name in "${names[@]}"; do
   case "$action" in
     crash) kill -9 $$ ;;
     hang) while :; do :; done ;;
-    fail) echo "{\"result\": \"$name\", \"status\": \"FAIL\", \"message\": \"no\"}" >&$ASSAY_REPORT_FD ;;
+    fail) echo "{\"result\": \"$name\", \"status\": \"FAIL\"}" >&$ASSAY_REPORT_FD ;;
     *) echo "{\"result\": \"$name\", \"status\": \"PASS\"}" >&$ASSAY_REPORT_FD ;;
   esac
 done

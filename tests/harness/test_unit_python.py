@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from assay.sandbox import Sandbox
+
 from .helpers import run_suite, statuses
 
 SOLUTION = "def add(a, b):\n    return a + b\n\ndef half(x):\n    return x / 2\n"

@@ -34,7 +34,8 @@ def write_inputs(tmp_path: Path, solutions: list[dict[str, Any]]) -> tuple[Path,
     return problems_path, solutions_path
 
 
-MIXED = [solution("right", "p1", "return x + 1"), solution("half", "p2", "return 2 if x == 1 else 0"),
+MIXED = [solution("right", "p1", "return x + 1"),
+         solution("half", "p2", "return 2 if x == 1 else 0"),
          solution("wrong", "p1", "return 0"), solution("right-again", "p2", "return 1 + x")]
 
 

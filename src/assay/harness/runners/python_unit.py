@@ -211,6 +211,7 @@ def supervise_child(pid, read_fd, names, timeout):
                 value = None
             if kind == "S" and isinstance(value, str) and value in names:
                 current, started = value, time.monotonic()
+                emit({"start": current})  # so a test that takes the runner down is known
             elif kind == "R" and current is not None:
                 if isinstance(value, dict) and "status" in value:
                     yield current, value["status"], str(value.get("message", "")), \
@@ -295,7 +296,6 @@ def run_job(solution_source, tests_source, entry_point, timeout, only, scratch):
         reported = set()
         for name, status, message, seconds in supervise_child(pid, read_fd, set(remaining),
                                                               timeout):
-            emit({"start": name})
             emit({"result": name, "status": status, "message": message,
                   "time": round(seconds, 6)})
             reported.add(name)
