@@ -162,10 +162,23 @@ def _why(result: RunResult) -> str:
         return "the run exceeded its memory limit"
     if result.verdict is Verdict.OUTPUT_LIMIT:
         return "the run printed more output than allowed"
-    detail = _tail(result.stderr)
+    detail = _crash_excerpt(result.stderr)
     if result.signal:
         return f"killed by signal {result.signal}" + (f": {detail}" if detail else "")
     return f"exited with code {result.exit_code}" + (f": {detail}" if detail else "")
+
+
+# Runtimes that print the reason first and a long dump after it (Go, the JVM).
+_CRASH_HEADS = ("panic:", "fatal error:", "Exception in thread", "thread '")
+
+
+def _crash_excerpt(stderr: str, limit: int = 1500) -> str:
+    """The line that says why a runtime died, then the end of its stderr."""
+    heads = [line for line in stderr.splitlines() if line.startswith(_CRASH_HEADS)][:2]
+    tail = _tail(stderr, limit)
+    if heads and heads[0] not in tail:
+        return _tail("\n".join(heads) + "\n...\n" + tail[-(limit // 2):], limit)
+    return tail
 
 
 def _compile_excerpt(text: str, limit: int = 1500) -> str:
