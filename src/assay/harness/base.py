@@ -40,6 +40,12 @@ class HarnessTask:
     def timeout_s(self) -> float:
         return self.suite.timeout_s
 
+    @property
+    def test_file(self) -> str:
+        """The suite's test file: its prelude, then its code."""
+        suite = self.suite
+        return suite.prelude + "\n" + suite.code if suite.prelude else suite.code
+
 
 class Harness(ABC):
     """Builds the run of one (solution, suite) for one kind of suite and some languages.
@@ -83,6 +89,23 @@ class Harness(ABC):
     def runner_env(self, task: HarnessTask) -> dict[str, str]:
         return {"ASSAY_TEST_TIMEOUT": f"{task.timeout_s:g}",
                 "ASSAY_ENTRY_POINT": task.problem.entry_point or ""}
+
+
+class ScriptUnitHarness(Harness):
+    """A unit harness of an interpreted language whose runner (``runner_file`` in
+    ``runners/``) reads ``solution.EXT`` and ``tests.EXT`` from the work dir."""
+
+    kind = "unit"
+    runner_file: ClassVar[str]
+    extension: ClassVar[str]
+
+    def build(self, task: HarnessTask, only: Sequence[str]) -> RunSpec:
+        ext = self.extension
+        files = {f"runner.{ext}": runner_source(self.runner_file),
+                 f"solution.{ext}": task.code, f"tests.{ext}": task.test_file}
+        return RunSpec(language=self.languages[0], files=files, entry=f"runner.{ext}",
+                       argv=tuple(only), env=self.runner_env(task), report=True,
+                       limits=self.limits(task, len(only) or 50))
 
 
 def runner_source(name: str) -> str:

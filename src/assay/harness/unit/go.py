@@ -33,10 +33,10 @@ class GoUnitHarness(Harness):
 
     def test_names(self, task: HarnessTask) -> list[str] | None:
         listed = super().test_names(task)
-        return listed if listed else (discover_tests(_test_file(task)) or None)
+        return listed if listed else (discover_tests(task.test_file) or None)
 
     def build(self, task: HarnessTask, only: Sequence[str]) -> RunSpec:
-        program = go_program(task.code, _test_file(task))
+        program = go_program(task.code, task.test_file)
         files = {"assay_runner.go": runner_source("go_unit.go"),
                  "assay_tests.go": program.table, "solution.go": program.solution,
                  "tests.go": program.tests}
@@ -173,7 +173,3 @@ def _testify_file(names: dict[str, str]) -> str:
 def _go_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
-
-def _test_file(task: HarnessTask) -> str:
-    suite = task.suite
-    return suite.prelude + "\n" + suite.code if suite.prelude else suite.code

@@ -81,11 +81,11 @@ class JavaUnitHarness(Harness):
         listed = super().test_names(task)
         if listed is not None:
             return listed
-        return [f"{cls}.{method}" for cls, method in java_types(_tests_file(task)).tests] \
+        return [f"{cls}.{method}" for cls, method in java_types(task.test_file).tests] \
             or None
 
     def build(self, task: HarnessTask, only: Sequence[str]) -> RunSpec:
-        tests_source = _tests_file(task)
+        tests_source = task.test_file
         tests = java_types(tests_source)
         solution = java_types(task.code)
         # Subdirectories keep the three apart whatever their classes are called; javac
@@ -110,10 +110,6 @@ class JavaUnitHarness(Harness):
         return RunSpec(language="java", files=files, entry=MAIN_FILE, argv=names, env=env,
                        report=True, limits=self.limits(task, len(names) or 50))
 
-
-def _tests_file(task: HarnessTask) -> str:
-    suite = task.suite
-    return suite.prelude + "\n" + suite.code if suite.prelude else suite.code
 
 
 def runner_sources() -> dict[str, str]:

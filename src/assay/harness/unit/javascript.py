@@ -312,18 +312,13 @@ def _one_line(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
-def tests_file(task: HarnessTask) -> str:
-    """The test file of a task: the suite's prelude, then its code."""
-    suite = task.suite
-    return suite.prelude + "\n" + suite.code if suite.prelude else suite.code
-
 
 def unit_test_names(task: HarnessTask) -> list[str] | None:
     """The suite's named cases, else the assertion sites of a script; None for node:test
     files, whose tests only the runner can find (by loading the file)."""
     if task.suite.cases:
         return [case.name for case in task.suite.cases]
-    plan = plan_tests(tests_file(task))
+    plan = plan_tests(task.test_file)
     return None if plan.node_test or not plan.sites else plan.site_names
 
 
@@ -338,7 +333,7 @@ class JavaScriptUnitHarness(Harness):
         return unit_test_names(task)
 
     def build(self, task: HarnessTask, only: Sequence[str]) -> RunSpec:
-        original = tests_file(task)
+        original = task.test_file
         plan = plan_tests(original)
         files = {"runner.js": runner_source(RUNNER), "solution.js": task.code,
                  "tests.js": plan.tests_source}

@@ -17,7 +17,7 @@ class PythonUnitHarness(Harness):
 
     def build(self, task: HarnessTask, only: Sequence[str]) -> RunSpec:
         files = {"runner.py": runner_source("python_unit.py"), "solution.py": task.code,
-                 "tests.py": _tests_file(task)}
+                 "tests.py": task.test_file}
         return RunSpec(language="python", files=files, entry="runner.py", argv=tuple(only),
                        env=self.runner_env(task), report=True,
                        limits=self.limits(task, len(only) or 50))
@@ -28,7 +28,7 @@ class PythonUnitHarness(Harness):
         for index, task in enumerate(tasks):
             directory = f"jobs/{index}"
             files[f"{directory}/solution.py"] = task.code
-            files[f"{directory}/tests.py"] = _tests_file(task)
+            files[f"{directory}/tests.py"] = task.test_file
             jobs.append({"dir": directory, "entry_point": task.problem.entry_point,
                          "timeout": task.timeout_s})
         files["jobs.json"] = json.dumps(jobs)
@@ -37,7 +37,3 @@ class PythonUnitHarness(Harness):
         return RunSpec(language="python", files=files, entry="runner.py",
                        argv=("--batch", "jobs.json"), report=True, limits=limits)
 
-
-def _tests_file(task: HarnessTask) -> str:
-    suite = task.suite
-    return suite.prelude + "\n" + suite.code if suite.prelude else suite.code

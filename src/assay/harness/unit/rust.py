@@ -41,10 +41,10 @@ class RustUnitHarness(Harness):
         listed = super().test_names(task)
         if listed:
             return listed
-        return rust_program(task.code, _test_file(task)).test_names or None
+        return rust_program(task.code, task.test_file).test_names or None
 
     def build(self, task: HarnessTask, only: Sequence[str]) -> RunSpec:
-        program = rust_program(task.code, _test_file(task))
+        program = rust_program(task.code, task.test_file)
         files = {"main.rs": program.main, "solution.rs": program.solution,
                  "tests.rs": program.tests, "assay_runner.rs": runner_source("rust_unit.rs")}
         tests = len(only) or len(program.test_names) or 1
@@ -307,7 +307,3 @@ def _unescape(text: str) -> str:
     return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t", "r": "\r", "0": "\0"}.get(
         m.group(1), m.group(1)), text)
 
-
-def _test_file(task: HarnessTask) -> str:
-    suite = task.suite
-    return suite.prelude + "\n" + suite.code if suite.prelude else suite.code

@@ -25,7 +25,6 @@ from assay.harness.unit.javascript import (
     Token,
     plan_json,
     plan_tests,
-    tests_file,
     tokenize,
     unit_test_names,
 )
@@ -94,7 +93,7 @@ class TypeScriptUnitHarness(Harness):
         return unit_test_names(task)
 
     def build(self, task: HarnessTask, only: Sequence[str]) -> RunSpec:
-        original = tests_file(task)
+        original = task.test_file
         plan = plan_tests(original)
         # Added within the first line and after the last one, so that no line moves.
         tests = solution_imports(task.code, original) + plan.tests_source
