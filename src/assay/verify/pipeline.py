@@ -22,7 +22,7 @@ from assay.harness import Harness, HarnessTask, SuiteRun, get_harness, run_batch
 from assay.sandbox import Sandbox
 from assay.sandbox.languages import get_language
 from assay.verify.scoring import mean_pass_at_k, pass_fraction, score
-from assay.verify.selection import SweepRow, tau_sweep
+from assay.verify.selection import DEFAULT_TAUS, SweepCounter, SweepRow
 
 M = TypeVar("M", Problem, Solution)
 
@@ -251,13 +251,17 @@ def _write_output(problems: dict[str, Problem], solutions_path: str | Path,
 
 
 class Summarizer:
-    """Streams reports into the closing summary (counts, pass@k, retained at tau, sweep)."""
+    """Streams reports into the closing summary (counts, pass@k, retained at tau, sweep).
+
+    Memory grows with the number of problems, never with the number of solutions.
+    """
 
     def __init__(self, tau: float) -> None:
         self.summary = VerifySummary(tau=tau)
         self._counts: dict[str, tuple[int, int]] = {}
-        self._fractions: list[float] = []
-        self._compact: list[SolutionReport] = []
+        self._fraction_sum = 0.0
+        self._fraction_count = 0
+        self._sweep = SweepCounter((*DEFAULT_TAUS, tau))
 
     def add(self, report: SolutionReport) -> None:
         s = self.summary
@@ -271,21 +275,19 @@ class Summarizer:
         if not report.complete:
             s.incomplete += 1
         if report.pass_fraction is not None:
-            self._fractions.append(report.pass_fraction)
-        # The sweep needs only ids, fractions and difficulty: keep a small copy.
-        self._compact.append(report.model_copy(update={"outcomes": [], "code": ""}))
+            self._fraction_sum += report.pass_fraction
+            self._fraction_count += 1
+        self._sweep.add(report)
 
     def finish(self) -> VerifySummary:
         s = self.summary
         s.problems = len(self._counts)
         s.pass_at = {k: mean_pass_at_k(self._counts, k) for k in PASS_AT}
-        s.mean_pass_fraction = (sum(self._fractions) / len(self._fractions)
-                                if self._fractions else None)
-        s.sweep = tau_sweep(self._compact)
-        kept = [r for r in self._compact if r.complete and r.pass_fraction is not None
-                and r.pass_fraction + 1e-12 >= s.tau]
-        s.retained = len(kept)
-        s.retained_problems = len({r.problem_id for r in kept})
+        s.mean_pass_fraction = (self._fraction_sum / self._fraction_count
+                                if self._fraction_count else None)
+        s.sweep = [self._sweep.row(tau) for tau in DEFAULT_TAUS]
+        retained = self._sweep.row(s.tau)
+        s.retained, s.retained_problems = retained.solutions, retained.problems
         return s
 
 

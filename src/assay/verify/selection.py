@@ -157,16 +157,40 @@ class SweepRow:
     mix: dict[str, int]
 
 
+class SweepCounter:
+    """Counts for a tau sweep, fed one report at a time: memory grows with the number of
+    problems, not of solutions."""
+
+    def __init__(self, taus: Iterable[float] = DEFAULT_TAUS) -> None:
+        self.taus = sorted(set(taus))
+        self._solutions = [0] * len(self.taus)
+        self._best: dict[str, tuple[float, str]] = {}  # problem -> (best V, difficulty)
+
+    def add(self, report: SolutionReport) -> None:
+        if not report.complete or report.pass_fraction is None:
+            return
+        fraction = report.pass_fraction
+        for index, tau in enumerate(self.taus):
+            if fraction + 1e-12 >= tau:
+                self._solutions[index] += 1
+        best = self._best.get(report.problem_id)
+        if best is None or fraction > best[0]:
+            self._best[report.problem_id] = (fraction, difficulty_of(report))
+
+    def row(self, tau: float) -> SweepRow:
+        solutions = self._solutions[self.taus.index(tau)]
+        levels = [d for v, d in self._best.values() if v + 1e-12 >= tau]
+        return SweepRow(tau=tau, solutions=solutions, problems=len(levels),
+                        mix=dict(Counter(levels)))
+
+    def rows(self) -> list[SweepRow]:
+        return [self.row(tau) for tau in self.taus]
+
+
 def tau_sweep(reports: Iterable[SolutionReport], taus: Iterable[float] = DEFAULT_TAUS
               ) -> list[SweepRow]:
     """For each tau: solutions and problems retained, and their difficulty mix."""
-    fractions: list[tuple[float, str, str]] = [
-        (r.pass_fraction, r.problem_id, difficulty_of(r)) for r in reports
-        if r.complete and r.pass_fraction is not None]
-    rows = []
-    for tau in taus:
-        kept = [(p, d) for v, p, d in fractions if v + 1e-12 >= tau]
-        problems: dict[str, str] = dict(kept)
-        rows.append(SweepRow(tau=tau, solutions=len(kept), problems=len(problems),
-                             mix=dict(Counter(problems.values()))))
-    return rows
+    counter = SweepCounter(taus)
+    for report in reports:
+        counter.add(report)
+    return counter.rows()
