@@ -1,6 +1,6 @@
 """Scale run: verify 100,000 small Python solutions end to end and show memory stays flat.
 
-Each size runs in its own process (so peak RSS is that run's own): synthetic problems (a
+Each size runs in its own process (so peak RSS is that run's own): 500 synthetic problems (a
 function with three asserts each) and distinct solutions (right ones and off-by-one ones),
 verified through the real sandbox, run store and report writer. The named baseline is the
 same pipeline on 10,000 solutions: peak memory at 100,000 divided by peak memory at 10,000
@@ -26,7 +26,7 @@ from assay.engine import RunStore
 from assay.sandbox import CompileCache, get_sandbox
 from assay.verify import VerifyConfig, verify
 
-SOLUTIONS_PER_PROBLEM = 20
+PROBLEMS = 500  # fixed, so that only the number of solutions grows between the two runs
 TESTS = "def test_a():\n    assert f(1) == {a}\n\ndef test_b():\n    assert f(2) == {b}\n\n" \
         "def test_c():\n    assert f(-3) == {c}\n"
 
@@ -35,17 +35,18 @@ def write_inputs(work: Path, size: int) -> tuple[Path, Path]:
     problems = work / "problems.jsonl"
     solutions = work / "solutions.jsonl"
     with RecordWriter(problems) as out_p, RecordWriter(solutions) as out_s:
-        for p in range((size + SOLUTIONS_PER_PROBLEM - 1) // SOLUTIONS_PER_PROBLEM):
+        per_problem = (size + PROBLEMS - 1) // PROBLEMS
+        for p in range(PROBLEMS):
             k = p % 97 + 2
             out_p.write({"id": f"p{p}", "language": "python", "difficulty":
                          ("easy", "medium", "hard")[p % 3], "tests": {
                              "kind": "unit", "code": TESTS.format(a=k, b=2 * k, c=-3 * k)}})
-            for i in range(SOLUTIONS_PER_PROBLEM):
-                if p * SOLUTIONS_PER_PROBLEM + i >= size:
+            for i in range(per_problem):
+                if p * per_problem + i >= size:
                     break
                 body = f"x * {k}" if i % 4 else f"x * {k} + (x > 1)"  # a quarter are wrong
                 out_s.write({"id": f"p{p}/s{i}", "problem_id": f"p{p}",
-                             "code": f"def f(x):\n    # variant {i}\n    return {body}\n"})
+                             "code": f"def f(x):\n    # {p}/{i}\n    return {body}\n"})
     return problems, solutions
 
 

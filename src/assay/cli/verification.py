@@ -40,7 +40,7 @@ from assay.verify import (
     select,
     verify,
 )
-from assay.verify.pipeline import REPORT_KIND, iter_solutions, load_problems
+from assay.verify.pipeline import REPORT_KIND, check_solutions, load_problems
 from assay.verify.scoring import pass_fraction, score
 
 VERIFY_HELP = "Run every solution against its problem's tests; one report per solution."
@@ -89,7 +89,7 @@ def verify_command(
                           batch_size=batch_size)
     store_path = store or output.with_name(output.name + ".store.sqlite")
     try:
-        total = sum(1 for _ in iter_solutions(solutions, load_problems(problems)))
+        total = check_solutions(solutions, load_problems(problems))
     except (InputError, LookupError) as exc:
         raise fail(str(exc), EXIT_USAGE) from exc
     with open_sandbox(backend) as sandbox, RunStore(store_path) as run_store, \

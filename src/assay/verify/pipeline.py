@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import importlib.resources
 import inspect
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import TypeVar
 
+import numpy as np
 from pydantic import ValidationError
 
 from assay.data.errors import InputError, from_validation
@@ -82,23 +84,46 @@ def load_problems(path: str | Path) -> dict[str, Problem]:
 
 def iter_solutions(path: str | Path, problems: dict[str, Problem]) -> Iterator[Solution]:
     """Solutions of a file, each checked against its problem (streamed)."""
-    seen: set[bytes] = set()  # 8-byte digests of the ids: small even for millions of rows
     for line, row in read_rows(path):
         solution = _validate(Solution, row, path, line)
         problem = problems.get(solution.problem_id)
         if problem is None:
             raise InputError(str(path), line, f"no problem with id {solution.problem_id!r} "
                                               f"in the problems file", "problem_id")
-        digest = hashlib.blake2b(solution.id.encode(), digest_size=8).digest()
-        if digest in seen:
-            raise InputError(str(path), line, f"solution id {solution.id!r} appears twice", "id")
-        seen.add(digest)
         language = solution.language or problem.language
         try:
             get_harness(problem.tests.kind, language)
         except LookupError as exc:
             raise InputError(str(path), line, str(exc), "language") from None
         yield solution
+
+
+def check_solutions(path: str | Path, problems: dict[str, Problem]) -> int:
+    """Validate every solution and refuse repeated ids; returns how many there are.
+
+    Ids are kept as 8-byte digests in a flat array (8 bytes a solution, not a Python set),
+    so checking a file of millions of solutions stays small.
+    """
+    digests = array("Q")
+    for solution in iter_solutions(path, problems):
+        digests.append(_id_digest(solution.id))
+    values = np.frombuffer(digests, dtype=np.uint64)
+    unique, counts = np.unique(values, return_counts=True)
+    repeated = set(unique[counts > 1].tolist())
+    if repeated:
+        seen: set[int] = set()
+        for line, row in read_rows(path):
+            digest = _id_digest(str(row.get("id")))
+            if digest in repeated and digest in seen:
+                raise InputError(str(path), line, f"solution id {row.get('id')!r} appears "
+                                                  f"twice", "id")
+            seen.add(digest)
+    return len(digests)
+
+
+def _id_digest(solution_id: str) -> int:
+    return int.from_bytes(hashlib.blake2b(solution_id.encode(), digest_size=8).digest(),
+                          "little")
 
 
 def _validate(model: type[M], row: dict[str, object], path: str | Path, line: int) -> M:
@@ -189,8 +214,7 @@ def verify(problems_path: str | Path, solutions_path: str | Path, output: str | 
     """
     config = config or VerifyConfig()
     problems = load_problems(problems_path)
-    for _ in iter_solutions(solutions_path, problems):
-        pass  # validation pass: nothing runs on bad input
+    check_solutions(solutions_path, problems)  # nothing runs on bad input
     fresh: dict[str, SolutionReport] = {}
 
     def jobs() -> Iterator[Job]:
