@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from assay.cli import demo, importing, languages, run, selfcheck, verification
+from assay.cli import demo, importing, languages, run, selfcheck, swe, trace, verification
 
 app = typer.Typer(
     name="assay",
@@ -30,6 +30,8 @@ app.command("passk", help=verification.PASSK_HELP,
             epilog=verification.PASSK_EPILOG)(verification.passk_command)
 app.command("agree", help=verification.AGREE_HELP,
             epilog=verification.AGREE_EPILOG)(verification.agree_command)
+app.add_typer(trace.trace_app, name="trace", help="Execution traces, tasks and their scores.")
+app.add_typer(swe.swe_app, name="swe", help=swe.HELP)
 
 
 @app.callback()
