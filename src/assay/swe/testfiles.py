@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Literal
 
+from assay.harness.unit.rust import mask_rust
+
 ECOSYSTEM_TEST_PATTERNS: dict[str, tuple[str, ...]] = {
     "python": ("test_*.py", "*_test.py", "tests/", "conftest.py"),
     "go": ("*_test.go", "testdata/"),
@@ -98,7 +100,6 @@ def _matches(pattern: str, path: str) -> bool:
 
 _CFG_TEST = re.compile(r"#\s*\[\s*cfg\s*\(\s*test\s*\)\s*\]")
 _CFG_TEST_INNER = re.compile(r"#\s*!\s*\[\s*cfg\s*\(\s*test\s*\)\s*\]")
-_RAW_STRING = re.compile(r"b?r(#*)\"")
 
 
 def cfg_test_regions(source: str) -> list[tuple[int, int]]:
@@ -110,7 +111,7 @@ def cfg_test_regions(source: str) -> list[tuple[int, int]]:
     and comments are skipped, so braces inside them do not count. A file with the inner
     attribute ``#![cfg(test)]`` is one region, the whole file.
     """
-    code = _blank_strings_and_comments(source)
+    code = mask_rust(source)
     if _CFG_TEST_INNER.search(code):
         return [(1, code.count("\n") + 1)]
     regions: list[tuple[int, int]] = []
@@ -144,69 +145,6 @@ def _item_end(code: str, start: int) -> int:
                         return close
             return len(code) - 1
     return len(code) - 1
-
-
-def _blank_strings_and_comments(source: str) -> str:
-    """The source with the insides of comments, strings and chars replaced by spaces
-    (newlines kept, so line numbers do not move)."""
-    out = list(source)
-    i, n = 0, len(source)
-
-    def blank(start: int, end: int) -> None:
-        for k in range(start, min(end, n)):
-            if out[k] != "\n":
-                out[k] = " "
-
-    while i < n:
-        char = source[i]
-        if source.startswith("//", i):
-            end = source.find("\n", i)
-            end = n if end < 0 else end
-            blank(i, end)
-            i = end
-        elif source.startswith("/*", i):
-            depth, j = 1, i + 2
-            while j < n and depth:  # Rust block comments nest
-                if source.startswith("/*", j):
-                    depth, j = depth + 1, j + 2
-                elif source.startswith("*/", j):
-                    depth, j = depth - 1, j + 2
-                else:
-                    j += 1
-            blank(i, j)
-            i = j
-        elif (raw := _RAW_STRING.match(source, i)) and not _ident_before(source, i):
-            closing = '"' + raw.group(1)
-            end = source.find(closing, raw.end())
-            end = n if end < 0 else end + len(closing)
-            blank(i, end)
-            i = end
-        elif char == '"':
-            j = i + 1
-            while j < n and source[j] != '"':
-                j += 2 if source[j] == "\\" else 1
-            blank(i, j + 1)
-            i = j + 1
-        elif char == "'":
-            # A char literal ('x', '\n', '\u{1F600}') or a lifetime / label ('a).
-            if source.startswith("\\", i + 1):
-                end = source.find("'", i + 2)
-                end = n if end < 0 else end + 1
-            elif i + 2 < n and source[i + 2] == "'":
-                end = i + 3
-            else:
-                i += 1
-                continue
-            blank(i, end)
-            i = end
-        else:
-            i += 1
-    return "".join(out)
-
-
-def _ident_before(source: str, index: int) -> bool:
-    """True when ``source[index]`` continues an identifier (so `br"` is not a raw string)."""
-    return index > 0 and (source[index - 1].isalnum() or source[index - 1] == "_")
 
 
 def rust_change_kind(old_source: str, new_source: str, removed: Iterable[int],
