@@ -10,7 +10,6 @@
 from assay.sandbox import bwrap as _bwrap  # noqa: F401 - registers the backend
 from assay.sandbox import local as _local  # noqa: F401 - registers the backend
 from assay.sandbox.base import (
-    Bind,
     ProgressCallback,
     Sandbox,
     SandboxError,
@@ -32,7 +31,7 @@ from assay.sandbox.languages import (
     register_language,
 )
 from assay.sandbox.result import CompileResult, RunResult, StepResult
-from assay.sandbox.spec import DEFAULT_COMPILE_LIMITS, Limits, RunSpec, Verdict
+from assay.sandbox.spec import DEFAULT_COMPILE_LIMITS, Bind, Limits, RunSpec, Verdict
 
 __all__ = [
     "DEFAULT_COMPILE_LIMITS", "Bind", "CompileCache", "CompileResult", "Language",

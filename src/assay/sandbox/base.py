@@ -16,7 +16,7 @@ from assay.sandbox.compile_cache import CompileCache, compile_key
 from assay.sandbox.languages import Language, Toolchain, get_language
 from assay.sandbox.languages.base import BUILD_DIR, SYSTEM_PATH
 from assay.sandbox.result import CompileResult, RunResult, StepResult
-from assay.sandbox.spec import Limits, RunSpec, Verdict, file_bytes
+from assay.sandbox.spec import Bind, Limits, RunSpec, Verdict, file_bytes
 from assay.sandbox.supervisor import RawExit
 from assay.sandbox.verdicts import classify, decode
 
@@ -27,15 +27,6 @@ ProgressCallback = Callable[[int, int, RunResult], None]
 # Compile-step verdicts that mean "the program does not build" rather than "the sandbox broke".
 _BUILD_FAILURES = {Verdict.RUNTIME_ERROR, Verdict.TIME_LIMIT, Verdict.MEMORY_LIMIT,
                    Verdict.OUTPUT_LIMIT}
-
-
-@dataclass(frozen=True)
-class Bind:
-    """A host directory made visible inside the sandbox at ``dest``."""
-
-    host: str
-    dest: str
-    writable: bool = False
 
 
 @dataclass(frozen=True)
@@ -51,6 +42,7 @@ class Step:
     binds: tuple[Bind, ...] = ()
     status_channel: bool = False  # pass a pipe as ASSAY_STATUS_FD (syntax-check launchers)
     report_channel: bool = False  # pass a pipe as ASSAY_REPORT_FD (test harnesses)
+    network: bool = False  # share the host's network (dependency set-up stages)
 
 
 class SandboxError(Exception):
@@ -196,12 +188,17 @@ class Sandbox(ABC):
     def _run_program(self, spec: RunSpec, language: Language, toolchain: Toolchain, entry: str,
                      files: Mapping[str, bytes], env: Mapping[str, str],
                      artefact: Path | None, compiled: CompileResult | None) -> RunResult:
-        binds = (Bind(str(artefact), BUILD_DIR),) if artefact is not None else ()
+        binds: tuple[Bind, ...] = ((Bind(str(artefact), BUILD_DIR),) if artefact is not None
+                                   else ())
+        for bind in spec.binds:
+            if bind.writable and os.path.isdir(bind.host):
+                self.prepare_writable_dir(Path(bind.host))
+        binds += spec.binds
         step = Step(argv=(*spec.wrapper, *language.run_argv(toolchain, entry), *spec.argv),
                     files=files,
                     stdin=spec.stdin, env=env, limits=spec.limits, toolchain=toolchain,
                     binds=binds, status_channel=language.launcher is not None,
-                    report_channel=spec.report)
+                    report_channel=spec.report, network=spec.network)
         raw = self.execute(step)
         result = classify(raw, spec.limits, language.out_of_memory_markers,
                           self.signal_in_exit_code)

@@ -111,9 +111,11 @@ class BwrapSandbox(Sandbox):
                         "--uid", str(os.getuid()), "--gid", str(os.getgid())]
             pass_fds = []
         args = [self.bwrap, *identity,
-                "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+                "--unshare-pid", "--unshare-ipc", "--unshare-uts",
                 "--unshare-cgroup-try", "--die-with-parent", "--new-session",
                 "--hostname", HOSTNAME, "--clearenv"]
+        if not step.network:
+            args.append("--unshare-net")
         args += self.system_mounts
         # Parents of toolchain mounts (such as /root, mode 0700 on the host) are made
         # traversable, and hold nothing but the mounts.

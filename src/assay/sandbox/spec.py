@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -67,6 +68,32 @@ DEFAULT_COMPILE_LIMITS = Limits(
 )
 
 
+@dataclass(frozen=True)
+class Bind:
+    """A host directory (or file) made visible inside the sandbox at ``dest``."""
+
+    host: str
+    dest: str
+    writable: bool = False
+
+
+# Where the sandbox puts its own mounts: a bind may not go there, nor over the system dirs.
+_RESERVED_DESTS = ("/", "/work", "/build", "/assay", "/tmp", "/proc", "/dev", "/usr", "/etc",
+                   "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/opt")
+
+
+def _check_bind(bind: Bind) -> None:
+    dest = posixpath.normpath(bind.dest)
+    if not bind.dest.startswith("/") or dest != bind.dest:
+        raise ValueError(f"bind destination {bind.dest!r} must be a normalised absolute path")
+    for reserved in _RESERVED_DESTS:
+        if dest == reserved or (reserved != "/" and dest.startswith(reserved + "/")):
+            raise ValueError(f"bind destination {bind.dest!r} is inside {reserved}, which the "
+                             f"sandbox mounts itself; use a new top-level dir such as /repo")
+    if not os.path.exists(bind.host):
+        raise ValueError(f"bind source {bind.host!r} does not exist on the host")
+
+
 def _check_file_name(name: str) -> None:
     normal = posixpath.normpath(name)
     if not name or name.startswith("/") or normal.startswith("..") or normal != name:
@@ -89,6 +116,13 @@ class RunSpec:
         compile_limits: Limits of the compile step of compiled languages.
         wrapper: A command put before the language's run command: the program is then run
             by it (a test runner that starts the compiled program once per test case).
+        binds: Host directories made visible inside the sandbox at new top-level paths
+            such as ``/repo`` (read-only unless ``writable``; the sandbox's user needs the
+            usual permissions to read them): for programs too large to pass as ``files``
+            (a repository checkout, an installed environment). A writable bind's directory
+            is handed to the sandbox's user (chowned to it when assay runs as root).
+        network: Share the host's network (a setup stage that downloads dependencies). Off
+            by default: a run then has no network at all.
         report: Give the program a report channel: a pipe whose write end is the fd named
             by ``ASSAY_REPORT_FD``. What it writes there comes back in ``RunResult.report``,
             apart from stdout, so printing cannot forge it (test harnesses use it).
@@ -103,6 +137,8 @@ class RunSpec:
     limits: Limits = field(default_factory=Limits)
     compile_limits: Limits = DEFAULT_COMPILE_LIMITS
     wrapper: tuple[str, ...] = ()
+    binds: tuple[Bind, ...] = ()
+    network: bool = False
     report: bool = False
 
     def __post_init__(self) -> None:
@@ -118,6 +154,9 @@ class RunSpec:
         object.__setattr__(self, "env", MappingProxyType(dict(self.env)))
         object.__setattr__(self, "argv", tuple(self.argv))
         object.__setattr__(self, "wrapper", tuple(self.wrapper))
+        object.__setattr__(self, "binds", tuple(self.binds))
+        for bind in self.binds:
+            _check_bind(bind)
 
     @classmethod
     def single(cls, language: str, code: str, name: str | None = None, **kwargs: object) -> RunSpec:
