@@ -21,10 +21,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
-from assay.data.errors import InputError, from_validation
-from assay.data.io import RecordWriter, read_rows
+from assay.data.errors import InputError
+from assay.data.io import RecordWriter, read_numbered_records
 from assay.engine import RunStore, content_key, run_streaming
 from assay.harness.io import entry_file
 from assay.sandbox import Limits, RunResult, RunSpec, Sandbox, Verdict, get_language
@@ -350,11 +348,7 @@ def batched(programs: Iterator[TraceProgram], size: int) -> Iterator[list[TraceP
 def read_programs(path: str | Path) -> Iterator[TraceProgram]:
     """Programs of a file, validated as they are read; InputError names file, line, field."""
     seen: set[str] = set()
-    for line, row in read_rows(path):
-        try:
-            program = TraceProgram.model_validate(row)
-        except ValidationError as exc:
-            raise from_validation(str(path), line, exc) from None
+    for line, program in read_numbered_records(path, TraceProgram):
         if program.id in seen:
             raise InputError(str(path), line, f"id {program.id!r} appears twice", "id")
         seen.add(program.id)

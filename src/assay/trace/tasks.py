@@ -13,10 +13,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import ValidationError
-
-from assay.data.errors import InputError, from_validation
-from assay.data.io import RecordWriter, read_rows
+from assay.data.errors import InputError
+from assay.data.io import RecordWriter, read_numbered_records
 from assay.sandbox import Sandbox
 from assay.trace.execution import ExecutionJob, ExecutionResult, run_checks
 from assay.trace.records import CruxRecord, PredictionTask, TaskKind
@@ -27,11 +25,7 @@ TASK_KINDS: tuple[TaskKind, ...] = ("output", "input")
 def read_crux(path: str | Path) -> Iterator[tuple[int, CruxRecord]]:
     """(line, row) of a file of {id, code, input, output} rows; InputError on a bad row."""
     seen: set[str] = set()
-    for line, row in read_rows(path):
-        try:
-            record = CruxRecord.model_validate(row)
-        except ValidationError as exc:
-            raise from_validation(str(path), line, exc) from None
+    for line, record in read_numbered_records(path, CruxRecord):
         if record.id in seen:
             raise InputError(str(path), line, f"id {record.id!r} appears twice", "id")
         seen.add(record.id)

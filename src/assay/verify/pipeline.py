@@ -11,13 +11,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import TypeVar
 
 import numpy as np
-from pydantic import ValidationError
 
-from assay.data.errors import InputError, from_validation
-from assay.data.io import RecordWriter, read_rows
+from assay.data.errors import InputError
+from assay.data.io import RecordWriter, read_numbered_records, read_rows
 from assay.data.records import Problem, Solution, SolutionReport, Status
 from assay.engine import RunStore, content_key, run_streaming
 from assay.harness import Harness, HarnessTask, SuiteRun, get_harness, run_batch, run_tests
@@ -25,8 +23,6 @@ from assay.sandbox import Sandbox
 from assay.sandbox.languages import get_language
 from assay.verify.scoring import mean_pass_at_k, pass_fraction, score
 from assay.verify.selection import DEFAULT_TAUS, SweepCounter, SweepRow
-
-M = TypeVar("M", Problem, Solution)
 
 REPORT_KIND = "solution-report"
 PASS_AT = (1, 5, 10)
@@ -73,8 +69,7 @@ class VerifySummary:
 def load_problems(path: str | Path) -> dict[str, Problem]:
     """Every problem of a file by id; InputError on a bad row or a repeated id."""
     problems: dict[str, Problem] = {}
-    for line, row in read_rows(path):
-        problem = _validate(Problem, row, path, line)
+    for line, problem in read_numbered_records(path, Problem):
         if problem.id in problems:
             raise InputError(str(path), line, f"problem id {problem.id!r} appears twice", "id")
         get_harness(problem.tests.kind, problem.language)  # a clear error before any run
@@ -84,8 +79,7 @@ def load_problems(path: str | Path) -> dict[str, Problem]:
 
 def iter_solutions(path: str | Path, problems: dict[str, Problem]) -> Iterator[Solution]:
     """Solutions of a file, each checked against its problem (streamed)."""
-    for line, row in read_rows(path):
-        solution = _validate(Solution, row, path, line)
+    for line, solution in read_numbered_records(path, Solution):
         problem = problems.get(solution.problem_id)
         if problem is None:
             raise InputError(str(path), line, f"no problem with id {solution.problem_id!r} "
@@ -124,13 +118,6 @@ def check_solutions(path: str | Path, problems: dict[str, Problem]) -> int:
 def _id_digest(solution_id: str) -> int:
     return int.from_bytes(hashlib.blake2b(solution_id.encode(), digest_size=8).digest(),
                           "little")
-
-
-def _validate(model: type[M], row: dict[str, object], path: str | Path, line: int) -> M:
-    try:
-        return model.model_validate(row)
-    except ValidationError as exc:
-        raise from_validation(str(path), line, exc) from None
 
 
 @cache
