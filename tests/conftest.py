@@ -18,3 +18,10 @@ def sandbox(cache_root: Path) -> Iterator[Sandbox]:
     """One real bwrap sandbox for the session, with its own compile cache."""
     with get_sandbox("bwrap", cache=CompileCache(cache_root)) as box:
         yield box
+
+
+@pytest.fixture(scope="session")
+def sandbox_cold(cache_root: Path) -> Iterator[Sandbox]:
+    """The same backend with every run in a new sandbox and interpreter (no warm executors)."""
+    with get_sandbox("bwrap", cache=CompileCache(cache_root), warm=False) as box:
+        yield box

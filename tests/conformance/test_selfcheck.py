@@ -9,14 +9,23 @@ from assay.sandbox import Sandbox
 
 
 @pytest.mark.slow
-def test_every_selfcheck_row_passes(sandbox: Sandbox) -> None:
-    rows = run_selfcheck(sandbox)
+@pytest.mark.parametrize("path", ["warm", "cold"])
+def test_every_selfcheck_row_passes(sandbox: Sandbox, sandbox_cold: Sandbox, path: str) -> None:
+    """On both paths: Python runs forked from warm executors, and every run in a new sandbox."""
+    box = sandbox if path == "warm" else sandbox_cold
+    pool = getattr(box, "warm_pool", None)
+    assert (pool is not None) == (path == "warm")
+    jobs = pool.jobs if pool is not None else 0
+    rows = run_selfcheck(box)
     failed = [f"{r.language} {r.name}: {r.detail}" for r in rows if not r.passed]
     assert failed == []
     languages = {r.language for r in rows if r.name == "hello"}
     assert len(languages) == 11
     assert {r.name for r in rows if r.language == "host"} >= {
         "no leftover processes", "no leftover files", "no leftover cgroups"}
+    if pool is not None:  # the Python rows really ran warm
+        python_rows = sum(1 for r in rows if r.language == "python")
+        assert pool.jobs - jobs >= python_rows and pool.replaced == 0
 
 
 def test_hostile_cases_cover_what_the_issue_lists() -> None:

@@ -157,3 +157,27 @@ def test_printing_a_fake_report_does_not_forge_results(sandbox: Sandbox) -> None
             '    except OSError:\n        pass\n' + SOLUTION.replace("x / 2", "x / 3"))
     outcomes = statuses(run_suite(sandbox, "python", code, TESTS))
     assert outcomes["test_half"] != "PASS"
+
+
+def test_the_local_backend_never_wipes_the_hosts_tmp(tmp_path: object) -> None:
+    """Guards against the runner's clean-up between tests (kill(-1), wiping /tmp), which is
+    only safe inside the sandbox, running on the host under the local backend."""
+    import os
+    import tempfile
+    import warnings
+
+    from assay.sandbox import get_sandbox
+
+    handle, sentinel = tempfile.mkstemp(prefix="assay-sentinel-", dir="/tmp")
+    os.close(handle)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            local = get_sandbox("local")
+        with local:
+            outcomes = run_suite(local, "python", SOLUTION, TESTS)
+        assert statuses(outcomes) == {"test_add": "PASS", "test_half": "PASS",
+                                      "test_both": "PASS"}
+        assert os.path.exists(sentinel)
+    finally:
+        os.unlink(sentinel)

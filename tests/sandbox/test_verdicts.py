@@ -20,13 +20,13 @@ def test_non_zero_exit_is_runtime_error() -> None:
 
 
 def test_signal_reported_through_an_init_as_128_plus_n_is_decoded() -> None:
-    result = classify(RawExit(exit_code=128 + signal.SIGSEGV), LIMITS, signal_in_exit_code=True)
+    result = classify(RawExit(exit_code=128 + signal.SIGSEGV, signal_in_exit_code=True), LIMITS)
     assert (result.verdict, result.signal, result.exit_code) == (
         Verdict.RUNTIME_ERROR, signal.SIGSEGV, None)
 
 
 def test_high_exit_code_is_kept_without_an_init() -> None:
-    result = classify(RawExit(exit_code=139), LIMITS, signal_in_exit_code=False)
+    result = classify(RawExit(exit_code=139), LIMITS)
     assert (result.exit_code, result.signal) == (139, None)
 
 

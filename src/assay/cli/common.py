@@ -26,15 +26,21 @@ BACKEND_OPTION = typer.Option(
     "'local' does not isolate anything.")
 
 
+COLD_OPTION = typer.Option(
+    False, "--cold", help="Start a new sandbox and interpreter for every Python run instead "
+    "of forking it from a warm executor (bwrap backend).")
+
+
 def fail(message: str, code: int) -> typer.Exit:
     err_console.print(f"[bold red]error:[/] {message}")
     return typer.Exit(code)
 
 
 @contextlib.contextmanager
-def open_sandbox(backend: str) -> Iterator[Sandbox]:
+def open_sandbox(backend: str, cold: bool = False) -> Iterator[Sandbox]:
     try:
-        sandbox = get_sandbox(backend)
+        sandbox = get_sandbox(backend, **({"warm": False} if cold and backend == "bwrap"
+                                          else {}))
     except SandboxError as exc:
         raise fail(str(exc), EXIT_SANDBOX) from exc
     try:

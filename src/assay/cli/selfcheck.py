@@ -10,7 +10,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from assay.cli.common import BACKEND_OPTION, EXIT_FAILED, console, open_sandbox
+from assay.cli.common import BACKEND_OPTION, COLD_OPTION, EXIT_FAILED, console, open_sandbox
 from assay.conformance import CaseResult, run_selfcheck
 
 HELP = ("Run the sandbox conformance suite: every language's basic programs, then hostile "
@@ -19,6 +19,7 @@ EPILOG = """**Examples**
 
     assay selfcheck
     assay selfcheck --lang python --lang c
+    assay selfcheck --cold                 # every Python run in a new sandbox
     assay selfcheck --json > selfcheck.json
 
 Exit code: 0 when every row passes, 1 when any fails, 3 when the sandbox cannot start."""
@@ -30,9 +31,10 @@ def selfcheck(
                                 help="Parallel runs for the basic cases (default: cores)."),
     as_json: bool = typer.Option(False, "--json", help="Print the rows as JSON."),
     backend: str = BACKEND_OPTION,
+    cold: bool = COLD_OPTION,
 ) -> None:
     started = time.monotonic()
-    with open_sandbox(backend) as sandbox, Progress(
+    with open_sandbox(backend, cold) as sandbox, Progress(
         TextColumn("[bold]selfcheck[/]"), BarColumn(), MofNCompleteColumn(),
         TextColumn("{task.description}"), console=console, transient=True,
         disable=as_json,
@@ -47,7 +49,9 @@ def selfcheck(
     if as_json:
         sys.stdout.write(json.dumps([row.__dict__ for row in rows], indent=2) + "\n")
     else:
-        table = Table(title=f"assay selfcheck ({sandbox.name} backend)")
+        notes = "; ".join(getattr(sandbox, "isolation_notes", []))
+        table = Table(title=f"assay selfcheck ({sandbox.name} backend{': ' if notes else ''}"
+                            f"{notes})")
         for column in ("language", "case", "expected", "verdict", "result", "seconds", "detail"):
             table.add_column(column, overflow="fold")
         for row in rows:

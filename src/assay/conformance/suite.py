@@ -233,6 +233,7 @@ def run_selfcheck(sandbox: Sandbox, languages: Sequence[str] | None = None,
 
 
 def _after_suite(sandbox: Sandbox, bait: HostBait) -> list[CaseResult]:
+    sandbox.release_idle()  # what is left after that was left by the runs
     checks: list[tuple[str, list[str]]] = [
         ("no leftover processes", bait.processes_with_token()),
         ("no leftover files", bait.files_with_token()

@@ -72,6 +72,24 @@ class RunStore:
             self._db.execute("INSERT OR IGNORE INTO results VALUES (?, ?, ?, ?)",
                              (key, kind, text, time.time()))
 
+    def put_many(self, rows: list[tuple[str, str, Any]]) -> None:
+        """Store several finished results (key, kind, value) in one transaction: all of
+        them or, after a kill, none."""
+        if not rows:
+            return
+        stamp = time.time()
+        values = [(key, kind, json.dumps(value, ensure_ascii=False), stamp)
+                  for key, kind, value in rows]
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                self._db.executemany("INSERT OR IGNORE INTO results VALUES (?, ?, ?, ?)",
+                                     values)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
     def items(self, kind: str | None = None) -> Iterator[tuple[str, Any]]:
         """Every stored (key, value), optionally of one kind, in key order (streamed)."""
         query = "SELECT key, value FROM results"

@@ -10,7 +10,7 @@ printing cannot forge a result:
     {"done": true}                              after the last test
 
 A runner that verifies several solutions in one run (a batch) writes ``{"job": N}`` before
-the events of its N-th solution.
+the events of its N-th solution, or all of them on one line: ``{"job": N, "events": [...]}``.
 
 A runner invoked with test names runs only those (the harness restarts it that way after a
 crash). A line that is not one of these is ignored and counted as noise.
@@ -19,6 +19,7 @@ crash). A line that is not one of these is ignored and counted as noise.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from assay.data.records import Status, TestOutcome
@@ -37,13 +38,13 @@ class RunnerReport:
 
 
 def parse_report(text: str | None) -> RunnerReport:
+    return events_report(_decode(line) for line in (text or "").splitlines())
+
+
+def events_report(events: Iterable[object]) -> RunnerReport:
+    """The report of a sequence of decoded events (``_NOISE`` for lines that were not JSON)."""
     report = RunnerReport()
-    for line in (text or "").splitlines():
-        try:
-            event = json.loads(line)
-        except ValueError:
-            report.noise_lines += 1
-            continue
+    for event in events:
         if not isinstance(event, dict):
             report.noise_lines += 1
         elif "collect" in event and isinstance(event["collect"], list):
@@ -66,18 +67,30 @@ def parse_report(text: str | None) -> RunnerReport:
 
 def parse_batch_report(text: str | None) -> dict[int, RunnerReport]:
     """Job index -> its report, for runners that verify a batch of solutions in one run."""
-    sections: dict[int, list[str]] = {}
-    current: list[str] | None = None
+    sections: dict[int, list[object]] = {}
+    current: list[object] | None = None
     for line in (text or "").splitlines():
-        try:
-            event = json.loads(line)
-        except ValueError:
-            event = None
-        if isinstance(event, dict) and set(event) == {"job"} and isinstance(event["job"], int):
-            current = sections.setdefault(event["job"], [])
+        event = _decode(line)
+        job = event.get("job") if isinstance(event, dict) else None
+        if isinstance(event, dict) and isinstance(job, int) and not isinstance(job, bool) \
+                and set(event) <= {"job", "events"}:
+            current = sections.setdefault(job, [])
+            events = event.get("events")
+            if isinstance(events, list):
+                current.extend(events)
         elif current is not None:
-            current.append(line)
-    return {job: parse_report("\n".join(lines)) for job, lines in sections.items()}
+            current.append(event)
+    return {job: events_report(events) for job, events in sections.items()}
+
+
+_NOISE = object()
+
+
+def _decode(line: str) -> object:
+    try:
+        return json.loads(line)
+    except ValueError:
+        return _NOISE
 
 
 def _outcome(name: str, event: dict[str, object]) -> TestOutcome:

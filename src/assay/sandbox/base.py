@@ -43,6 +43,7 @@ class Step:
     status_channel: bool = False  # pass a pipe as ASSAY_STATUS_FD (syntax-check launchers)
     report_channel: bool = False  # pass a pipe as ASSAY_REPORT_FD (test harnesses)
     network: bool = False  # share the host's network (dependency set-up stages)
+    warm: bool = False  # the language's launcher can run it in a warm executor
 
 
 class SandboxError(Exception):
@@ -58,8 +59,6 @@ class Sandbox(ABC):
     """
 
     name: ClassVar[str]
-    # True when exit codes come through an init that reports death by signal N as 128 + N.
-    signal_in_exit_code: ClassVar[bool] = False
 
     def __init__(self, cache: CompileCache | None = None) -> None:
         self.cache = cache or CompileCache()
@@ -71,8 +70,12 @@ class Sandbox(ABC):
     def prepare_writable_dir(self, path: Path) -> None:
         """Make a host dir writable by the sandboxed user (backends that switch uid)."""
 
+    def release_idle(self) -> None:
+        """Stop what the backend keeps running between runs (warm executors); later runs
+        start it again."""
+
     def close(self) -> None:
-        """Release what the backend holds (namespaces, descriptors)."""
+        """Release what the backend holds (namespaces, descriptors, warm executors)."""
 
     def __enter__(self) -> Sandbox:
         return self
@@ -164,7 +167,7 @@ class Sandbox(ABC):
                     limits=spec.compile_limits, toolchain=toolchain, binds=tuple(binds))
         try:
             raw = self.execute(step)
-            result = classify(raw, spec.compile_limits, (), self.signal_in_exit_code)
+            result = classify(raw, spec.compile_limits)
         except BaseException:
             self.cache.discard(staging)
             raise
@@ -198,10 +201,10 @@ class Sandbox(ABC):
                     files=files,
                     stdin=spec.stdin, env=env, limits=spec.limits, toolchain=toolchain,
                     binds=binds, status_channel=language.launcher is not None,
-                    report_channel=spec.report, network=spec.network)
+                    report_channel=spec.report, network=spec.network,
+                    warm=language.warm and not spec.wrapper)
         raw = self.execute(step)
-        result = classify(raw, spec.limits, language.out_of_memory_markers,
-                          self.signal_in_exit_code)
+        result = classify(raw, spec.limits, language.out_of_memory_markers)
         report = decode(raw.side_channels.get("report", b"")) if spec.report else None
         syntax_error = raw.side_channels.get("status", b"")
         if syntax_error and result.verdict is Verdict.RUNTIME_ERROR:
@@ -231,6 +234,12 @@ def resolve_entry(spec: RunSpec, language: Language) -> str:
         return candidates[0]
     raise ValueError(f"cannot tell which of {sorted(spec.files)} is the {language.name} "
                      f"entry file; set RunSpec.entry")
+
+
+# Set in every run of the bwrap backend, cold or warm: the processes of the run's uid in its
+# pid namespace and the files in its /tmp are the run's alone, so a runner may kill(-1) and
+# wipe /tmp between the tests it runs. The local backend never sets it.
+SANDBOXED_VARIABLE = "ASSAY_SANDBOXED"
 
 
 def base_env(toolchain: Toolchain) -> dict[str, str]:

@@ -8,7 +8,14 @@ import posixpath
 from collections.abc import Iterable
 from pathlib import Path
 
-from assay.sandbox.base import Sandbox, SandboxError, Step, register_sandbox, which_or_raise
+from assay.sandbox.base import (
+    SANDBOXED_VARIABLE,
+    Sandbox,
+    SandboxError,
+    Step,
+    register_sandbox,
+    which_or_raise,
+)
 from assay.sandbox.cgroups import CgroupManager, RunGroup
 from assay.sandbox.compile_cache import CompileCache
 from assay.sandbox.languages.base import LAUNCHER_DIR, SYSTEM_DIRS, WORK_DIR
@@ -20,6 +27,7 @@ from assay.sandbox.userns import (
     drop_privileges_argv,
     make_user_namespace,
 )
+from assay.sandbox.warm import WarmPool
 
 LAUNCHERS = Path(__file__).parent / "launchers"
 HOSTNAME = "sandbox"
@@ -32,11 +40,14 @@ class BwrapSandbox(Sandbox):
 
     Memory, process count and CPU time are enforced per run with a cgroup where one is
     writable, else with rlimits (see ``cgroups.py``).
+
+    Python programs run in warm executors (``sandbox/warm``) when ``warm`` is true (the
+    default), assay runs as root and a cgroup is writable: each run is then a fork of an
+    interpreter already started in its sandbox, with the same limits and verdicts.
     """
 
-    signal_in_exit_code = True
-
-    def __init__(self, cache: CompileCache | None = None, use_cgroups: bool = True) -> None:
+    def __init__(self, cache: CompileCache | None = None, use_cgroups: bool = True,
+                 warm: bool = True) -> None:
         super().__init__(cache)
         self.bwrap = which_or_raise("bwrap", "install bubblewrap (apt-get install bubblewrap)")
         self.cgroups = CgroupManager() if use_cgroups else None
@@ -53,9 +64,16 @@ class BwrapSandbox(Sandbox):
             setpriv = which_or_raise("setpriv", "install util-linux")
             bash = which_or_raise("bash", "install bash")
             # bwrap leaves the --userns fd open; bash closes it before the program starts
-            # (dash cannot name fds above 9).
+            # (dash cannot name fds above 9). bash exports PWD and SHLVL to what it execs:
+            # env takes them back, so the program's environment is exactly the run's.
+            env = which_or_raise("env", "install coreutils")
             self.command_prefix = [*drop_privileges_argv(setpriv), bash, "-c",
-                                   f'exec {self.userns_fd}<&-; exec "$@"', "bash"]
+                                   f'exec {self.userns_fd}<&-; exec {env} -u PWD -u SHLVL '
+                                   '-- "$@"', "bash"]
+        self.warm_pool: WarmPool | None = None
+        self.warm_unavailable = _warm_unavailable(warm, self.as_root, self.cgroups)
+        if self.warm_unavailable is None:
+            self.warm_pool = WarmPool(self)
 
     @property
     def isolation_notes(self) -> list[str]:
@@ -65,9 +83,16 @@ class BwrapSandbox(Sandbox):
             notes.append(f"no cgroup ({reason}); memory and processes limited by rlimits")
         else:
             notes.append(f"cgroup v{self.cgroups.version} limits memory, processes, CPU")
+        notes.append("warm Python executors" if self.warm_pool is not None
+                     else f"no warm executors ({self.warm_unavailable})")
         return notes
 
+    def release_idle(self) -> None:
+        if self.warm_pool is not None:
+            self.warm_pool.close()
+
     def close(self) -> None:
+        self.release_idle()
         if self.userns_fd is not None:
             os.close(self.userns_fd)
             self.userns_fd = None
@@ -77,10 +102,14 @@ class BwrapSandbox(Sandbox):
             os.chown(path, SANDBOX_UID, SANDBOX_GID)
 
     def execute(self, step: Step) -> RawExit:
+        if step.warm and self.warm_pool is not None and not step.binds and not step.network:
+            raw = self.warm_pool.execute(step)
+            if raw is not None:
+                return raw
         group = self._new_group(step)
         try:
-            with _Pipes() as pipes:
-                argv, pass_fds = self._command(step, pipes)
+            with Pipes() as pipes:
+                argv, pass_fds = self.command(step, pipes, self.command_prefix)
                 raw = supervise(
                     argv, limits=step.limits, stdin=step.stdin, env={"PATH": "/usr/bin:/bin"},
                     pass_fds=pass_fds, gate_write_fd=pipes.take_gate_writer(),
@@ -92,6 +121,7 @@ class BwrapSandbox(Sandbox):
         finally:
             if group is not None:
                 group.remove()
+        raw.signal_in_exit_code = True
         _detect_setup_failure(raw)
         return raw
 
@@ -100,7 +130,10 @@ class BwrapSandbox(Sandbox):
             return None
         return self.cgroups.create(step.limits)
 
-    def _command(self, step: Step, pipes: _Pipes) -> tuple[list[str], list[int]]:
+    def command(self, step: Step, pipes: Pipes, prefix: list[str]
+                ) -> tuple[list[str], list[int]]:
+        """bwrap's command line for the step, and the fds it must inherit. ``prefix`` runs
+        before the step's argv (``command_prefix``: drop to the sandbox user)."""
         if self.userns_fd is not None:
             # Mounts are made as uid 0 of our namespace; setpriv drops to SANDBOX_UID.
             identity = ["--userns", str(self.userns_fd), "--uid", "0", "--gid", "0",
@@ -136,7 +169,7 @@ class BwrapSandbox(Sandbox):
             args += ["--perms", "0666", "--file", str(fd), f"{WORK_DIR}/{name}"]
         for bind in step.binds:
             args += ["--bind" if bind.writable else "--ro-bind", bind.host, bind.dest]
-        env = dict(step.env)
+        env = {**step.env, SANDBOXED_VARIABLE: "1"}
         if step.status_channel:
             status_fd = pipes.channel_writer("status")
             pass_fds.append(status_fd)
@@ -151,8 +184,21 @@ class BwrapSandbox(Sandbox):
         started = pipes.channel_writer("bwrap-status")
         pass_fds += [gate, started]
         args += ["--remount-ro", "/", "--chdir", WORK_DIR, "--block-fd", str(gate),
-                 "--json-status-fd", str(started), "--", *self.command_prefix, *step.argv]
+                 "--json-status-fd", str(started), "--", *prefix, *step.argv]
         return args, pass_fds
+
+
+def _warm_unavailable(wanted: bool, as_root: bool, cgroups: CgroupManager | None) -> str | None:
+    """Why warm executors cannot be used, or None when they can."""
+    if not wanted:
+        return "disabled"
+    if not as_root:
+        # The executor and its jobs must run as two uids, so that a job cannot signal or
+        # trace it; without root the sandbox's user namespace maps only one.
+        return "they need assay to run as root"
+    if cgroups is None or not cgroups.available:
+        return "they need a writable cgroup for each job's limits"
+    return None
 
 
 def _detect_setup_failure(raw: RawExit) -> None:
@@ -188,7 +234,7 @@ def _parent_dirs(paths: Iterable[str], absolute: bool = False) -> list[str]:
     return sorted(found, key=lambda d: d.count("/"))
 
 
-class _Pipes:
+class Pipes:
     """File descriptors of one run; everything still open is closed on exit."""
 
     def __init__(self) -> None:
@@ -196,7 +242,7 @@ class _Pipes:
         self._gate_writer: int | None = None
         self._readers: dict[str, int] = {}  # side channel name -> read end
 
-    def __enter__(self) -> _Pipes:
+    def __enter__(self) -> Pipes:
         return self
 
     def __exit__(self, *exc: object) -> None:

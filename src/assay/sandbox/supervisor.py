@@ -17,7 +17,7 @@ import selectors
 import signal
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from assay.sandbox.cgroups import RunGroup
@@ -46,6 +46,9 @@ class RawExit:
     pids_limit_hit: bool = False
     side_channels: dict[str, bytes] = field(default_factory=dict)
     error: str | None = None
+    # True when the exit code came through an init that reports death by signal N as
+    # 128 + N (bwrap's), so that ``verdicts.classify`` decodes it back.
+    signal_in_exit_code: bool = False
 
 
 def rlimits_for(limits: Limits, memory_by_rlimit: bool, processes_by_rlimit: bool
@@ -122,7 +125,7 @@ def supervise(
         raw.error = f"could not start {argv[0]}: {exc}"
         return raw
     try:
-        _hold_and_limit(proc, gate_holds_child, group, rlimits)
+        hold_and_limit(proc, gate_holds_child, group, rlimits)
     except OSError as exc:
         _kill(proc, group)
         raw.error = f"could not apply limits: {exc}"
@@ -135,7 +138,7 @@ def supervise(
     return raw
 
 
-def _hold_and_limit(proc: subprocess.Popen[bytes], gate_holds_child: bool,
+def hold_and_limit(proc: subprocess.Popen[bytes], gate_holds_child: bool,
                     group: RunGroup | None, rlimits: Mapping[int, tuple[int, int]]) -> None:
     targets = [proc.pid]
     if gate_holds_child:
@@ -176,64 +179,27 @@ def _kill(proc: subprocess.Popen[bytes], group: RunGroup | None) -> None:
 def _watch(proc: subprocess.Popen[bytes], raw: RawExit, limits: Limits, stdin: bytes,
            group: RunGroup | None, side_channels: Mapping[str, int], start: float) -> None:
     assert proc.stdin and proc.stdout and proc.stderr
-    out_fd, err_fd, stdin_fd = proc.stdout.fileno(), proc.stderr.fileno(), proc.stdin.fileno()
-    streams = {out_fd: _Stream(limits.output_bytes), err_fd: _Stream(limits.output_bytes)}
-    streams.update({fd: _Stream(limits.output_bytes) for fd in side_channels.values()})
+    streams = Streams(proc.stdout.fileno(), proc.stderr.fileno(), side_channels,
+                      limits.output_bytes)
+    # watch() owns (and closes) its own copy of the stdin pipe.
+    stdin_fd = os.dup(proc.stdin.fileno()) if stdin else None
+    proc.stdin.close()
     # A pidfd wakes the loop the moment the tree's root exits, instead of at the next poll.
     pidfd = os.pidfd_open(proc.pid)
-    selector = selectors.DefaultSelector()
-    selector.register(pidfd, selectors.EVENT_READ)
-    for fd in streams:
-        os.set_blocking(fd, False)
-        selector.register(fd, selectors.EVENT_READ)
-    pending = memoryview(stdin)
-    if pending:
-        os.set_blocking(stdin_fd, False)
-        selector.register(stdin_fd, selectors.EVENT_WRITE)
-    else:
-        proc.stdin.close()
-
-    deadline = start + limits.wall_s
-    exited = False
-    while not exited:
-        now = time.monotonic()
-        if raw.killed_for is None:
-            if now >= deadline:
-                raw.killed_for = "wall_time"
-            elif group is not None and (group.cpu_seconds() or 0.0) > limits.cpu_s:
-                raw.killed_for = "cpu_time"
-            if raw.killed_for:
-                _kill(proc, group)
-        wait = POLL_S if raw.killed_for else min(POLL_S, max(deadline - now, 0.001))
-        for key, _ in selector.select(timeout=wait):
-            fd = key.fd
-            if fd == pidfd:
-                exited = True
-            elif fd == stdin_fd:
-                pending = _feed(fd, pending)
-                if not pending:
-                    selector.unregister(fd)
-                    proc.stdin.close()
-            elif not _drain(fd, streams[fd], until_eof=False):
-                selector.unregister(fd)
-            if fd in (out_fd, err_fd) and streams[fd].truncated and raw.killed_for is None:
-                raw.killed_for = "output"
-                _kill(proc, group)
-    selector.close()
-    os.close(pidfd)
+    try:
+        watch(streams, raw, limits, stdin_fd, stdin, pidfd, group, start,
+              kill=lambda: _kill(proc, group))
+    finally:
+        os.close(pidfd)
     _, status, rusage = os.wait4(proc.pid, 0)
     proc.returncode = status  # reaped above; keep Popen from waiting again
     # The root has exited: with a pid namespace nothing else is left; without one (local
     # backend) kill what it left behind so its pipes close.
     if group is not None:
         group.kill_all()
-    for fd in streams:
-        _drain(fd, streams[fd], until_eof=True)
-    with contextlib.suppress(OSError):
-        proc.stdin.close()
+    streams.finish(raw)  # closes the side channels; Popen owns stdout and stderr
     proc.stdout.close()
     proc.stderr.close()
-
     raw.wall_s = time.monotonic() - start
     if os.WIFSIGNALED(status):
         raw.signal = os.WTERMSIG(status)
@@ -242,15 +208,93 @@ def _watch(proc: subprocess.Popen[bytes], raw: RawExit, limits: Limits, stdin: b
     raw.cpu_s = rusage.ru_utime + rusage.ru_stime
     raw.peak_memory_bytes = rusage.ru_maxrss * 1024
     if group is not None:
-        raw.cpu_s = group.cpu_seconds() or raw.cpu_s
-        raw.peak_memory_bytes = group.peak_memory_bytes() or raw.peak_memory_bytes
-        raw.oom_killed = group.oom_killed()
-        raw.pids_limit_hit = group.pids_limit_hit()
-    raw.stdout, raw.stdout_truncated = streams[out_fd].take(), streams[out_fd].truncated
-    raw.stderr, raw.stderr_truncated = streams[err_fd].take(), streams[err_fd].truncated
-    raw.side_channels = {name: streams[fd].take() for name, fd in side_channels.items()}
-    for fd in side_channels.values():
-        os.close(fd)
+        read_group_usage(group, raw)
+
+
+def read_group_usage(group: RunGroup, raw: RawExit) -> None:
+    """CPU, peak memory and limit events of a finished run, from its cgroup."""
+    raw.cpu_s = group.cpu_seconds() or raw.cpu_s
+    raw.peak_memory_bytes = group.peak_memory_bytes() or raw.peak_memory_bytes
+    raw.oom_killed = group.oom_killed()
+    raw.pids_limit_hit = group.pids_limit_hit()
+
+
+class Streams:
+    """The output pipes of one run: stdout, stderr and named side channels, each kept up to
+    ``cap`` bytes. The owner of the fds closes stdout and stderr; ``finish`` closes the side
+    channels."""
+
+    def __init__(self, out_fd: int, err_fd: int, side_channels: Mapping[str, int], cap: int
+                 ) -> None:
+        self.out_fd, self.err_fd = out_fd, err_fd
+        self.side_channels = dict(side_channels)
+        self.kept = {fd: _Stream(cap) for fd in (out_fd, err_fd, *side_channels.values())}
+
+    def output_truncated(self, fd: int) -> bool:
+        return fd in (self.out_fd, self.err_fd) and self.kept[fd].truncated
+
+    def finish(self, raw: RawExit) -> None:
+        """Read every pipe to its end (all writers are gone) and fill ``raw``."""
+        for fd, stream in self.kept.items():
+            _drain(fd, stream, until_eof=True)
+        out, err = self.kept[self.out_fd], self.kept[self.err_fd]
+        raw.stdout, raw.stdout_truncated = out.take(), out.truncated
+        raw.stderr, raw.stderr_truncated = err.take(), err.truncated
+        raw.side_channels = {name: self.kept[fd].take()
+                             for name, fd in self.side_channels.items()}
+        for fd in self.side_channels.values():
+            os.close(fd)
+
+
+def watch(streams: Streams, raw: RawExit, limits: Limits, stdin_fd: int | None, stdin: bytes,
+          exit_fd: int, group: RunGroup | None, start: float, kill: Callable[[], None]
+          ) -> None:
+    """Feed stdin, keep output within its cap and enforce the wall-clock, CPU and output
+    limits (through ``kill``) until ``exit_fd`` is readable: the root of the tree exited.
+    ``stdin_fd`` (the write end of the program's stdin) is closed here."""
+    selector = selectors.DefaultSelector()
+    selector.register(exit_fd, selectors.EVENT_READ)
+    for fd in streams.kept:
+        os.set_blocking(fd, False)
+        selector.register(fd, selectors.EVENT_READ)
+    pending = memoryview(stdin)
+    if stdin_fd is not None:
+        os.set_blocking(stdin_fd, False)
+        selector.register(stdin_fd, selectors.EVENT_WRITE)
+    deadline = start + limits.wall_s
+    next_cpu_check = start + POLL_S
+    exited = False
+    while not exited:
+        now = time.monotonic()
+        if raw.killed_for is None:
+            if now >= deadline:
+                raw.killed_for = "wall_time"
+            elif group is not None and now >= next_cpu_check:
+                # Read at most every POLL_S: a busy pipe must not turn into cgroup reads.
+                next_cpu_check = now + POLL_S
+                if (group.cpu_seconds() or 0.0) > limits.cpu_s:
+                    raw.killed_for = "cpu_time"
+            if raw.killed_for:
+                kill()
+        wait = POLL_S if raw.killed_for else min(POLL_S, max(deadline - now, 0.001))
+        for key, _ in selector.select(timeout=wait):
+            fd = key.fd
+            if fd == exit_fd:
+                exited = True
+            elif fd == stdin_fd:
+                pending = _feed(fd, pending)
+                if not pending:
+                    selector.unregister(fd)
+                    os.close(fd)
+                    stdin_fd = None
+            elif not _drain(fd, streams.kept[fd], until_eof=False):
+                selector.unregister(fd)
+            if streams.output_truncated(fd) and raw.killed_for is None:
+                raw.killed_for = "output"
+                kill()
+    selector.close()
+    if stdin_fd is not None:
+        os.close(stdin_fd)
 
 
 def _feed(fd: int, pending: memoryview) -> memoryview:

@@ -16,16 +16,13 @@ def decode(text: bytes) -> str:
     return text.decode("utf-8", errors="replace")
 
 
-def classify(raw: RawExit, limits: Limits, out_of_memory_markers: tuple[str, ...] = (),
-             signal_in_exit_code: bool = False) -> StepResult:
-    """The verdict of one step.
-
-    Args:
-        signal_in_exit_code: the exit code came through an init process that turns a
-            death by signal N into exit code 128 + N (bwrap); decode it back.
+def classify(raw: RawExit, limits: Limits, out_of_memory_markers: tuple[str, ...] = ()
+             ) -> StepResult:
+    """The verdict of one step. An exit code that came through bwrap's init
+    (``raw.signal_in_exit_code``) encodes a death by signal N as 128 + N: it is decoded back.
     """
     exit_code, sig = raw.exit_code, raw.signal
-    if signal_in_exit_code and exit_code is not None \
+    if raw.signal_in_exit_code and exit_code is not None \
             and SIGNAL_EXIT_BASE < exit_code < SIGNAL_EXIT_BASE + signal.NSIG:
         sig, exit_code = exit_code - SIGNAL_EXIT_BASE, None
     failed = sig is not None or exit_code != 0

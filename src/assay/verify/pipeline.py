@@ -5,18 +5,21 @@ from __future__ import annotations
 import hashlib
 import importlib.resources
 import inspect
+import json
+import tempfile
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
 from assay.data.errors import InputError
 from assay.data.io import RecordWriter, read_numbered_records, read_rows
-from assay.data.records import Problem, Solution, SolutionReport, Status
+from assay.data.records import Problem, Solution, SolutionReport, Status, TestSuite
 from assay.engine import RunStore, content_key, run_streaming
 from assay.harness import Harness, HarnessTask, SuiteRun, get_harness, run_batch, run_tests
 from assay.sandbox import Sandbox
@@ -143,13 +146,19 @@ def task_for(problem: Problem, solution: Solution, config: VerifyConfig) -> Harn
                        memory_mb=config.memory_mb)
 
 
-def report_key(task: HarnessTask) -> str:
-    """Hash of everything that decides a report: code, suite, limits, toolchain, harness."""
+def report_key(task: HarnessTask, suite_digest: str | None = None) -> str:
+    """Hash of everything that decides a report: code, suite, limits, toolchain, harness.
+    ``suite_digest`` (``suite_digest(task.suite)``) saves hashing a suite shared by many
+    solutions once per solution."""
     toolchain = get_language(task.language).toolchain().version
     harness = get_harness(task.suite.kind, task.language)
     return content_key(REPORT_KIND, harness_version(harness), task.language, toolchain, task.code,
-                       task.suite.model_dump(mode="json"), task.problem.entry_point,
+                       suite_digest or _suite_digest(task.suite), task.problem.entry_point,
                        task.memory_mb)
+
+
+def _suite_digest(suite: TestSuite) -> str:
+    return content_key("suite", suite.model_dump(mode="json"))
 
 
 def verify_one(sandbox: Sandbox, task: HarnessTask, solution_id: str, key: str = ""
@@ -195,68 +204,76 @@ def verify(problems_path: str | Path, solutions_path: str | Path, output: str | 
     """Verify every solution, write one report per solution to ``output`` in input order.
 
     All input is checked before anything runs. Finished reports are committed to ``store``
-    one by one; a rerun after a kill runs only what is missing, and the output is the same
-    as that of an uninterrupted run. Reports with tests lost to the machinery (INFRA) are not
-    stored, so a rerun retries them.
+    batch by batch; a rerun after a kill runs only what is missing, and the output is the
+    same as that of an uninterrupted run. Reports with tests lost to the machinery (INFRA)
+    are not stored, so a rerun retries them.
     """
     config = config or VerifyConfig()
     problems = load_problems(problems_path)
     check_solutions(solutions_path, problems)  # nothing runs on bad input
     fresh: dict[str, SolutionReport] = {}
+    suites: dict[str, str] = {}  # problem id -> digest of its suite (as this run sees it)
+    # Which report goes where in the output, in input order, kept on disk (not in memory).
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as order:
 
-    def jobs() -> Iterator[Job]:
-        for solution in iter_solutions(solutions_path, problems):
-            task = task_for(problems[solution.problem_id], solution, config)
-            key = report_key(task)
-            if store.has(key):
-                if progress is not None:
-                    progress(_stored(store, key, solution, task.problem), True)
-                continue
-            yield solution, task, key
+        def jobs() -> Iterator[Job]:
+            for solution in iter_solutions(solutions_path, problems):
+                problem = problems[solution.problem_id]
+                task = task_for(problem, solution, config)
+                if problem.id not in suites:
+                    suites[problem.id] = _suite_digest(task.suite)
+                key = report_key(task, suites[problem.id])
+                order.write(json.dumps([key, solution.id, problem.id]) + "\n")
+                if store.has(key):
+                    if progress is not None:
+                        progress(_stored(store, key, solution.id, problem), True)
+                    continue
+                yield solution, task, key
 
-    def work(batch: list[Job]) -> list[SolutionReport]:
-        tasks = [task for _, task, _ in batch]
-        runs = run_batch(sandbox, get_harness(tasks[0].suite.kind, tasks[0].language), tasks)
-        return [make_report(task, run, solution.id, key)
-                for (solution, task, key), run in zip(batch, runs, strict=True)]
+        def work(batch: list[Job]) -> list[SolutionReport]:
+            tasks = [task for _, task, _ in batch]
+            runs = run_batch(sandbox, get_harness(tasks[0].suite.kind, tasks[0].language),
+                             tasks)
+            return [make_report(task, run, solution.id, key)
+                    for (solution, task, key), run in zip(batch, runs, strict=True)]
 
-    batches = batched(jobs(), config.batch_size)
-    for (batch, reports) in run_streaming(batches, work, workers=config.workers):
-        for (_, _, key), report in zip(batch, reports, strict=True):
-            if report.complete:
-                store.put(key, REPORT_KIND, report.model_dump(mode="json"))
-            else:
-                fresh[key] = report
+        batches = batched(jobs(), config.batch_size)
+        for _, reports in run_streaming(batches, work, workers=config.workers):
+            # One transaction per batch: a kill loses at most the batch being committed.
+            store.put_many([(report.key, REPORT_KIND, report.model_dump(mode="json"))
+                            for report in reports if report.complete])
+            fresh.update((report.key, report) for report in reports if not report.complete)
             if progress is not None:
-                progress(report, False)
-    return _write_output(problems, solutions_path, output, store, fresh, config)
+                for report in reports:
+                    progress(report, False)
+        order.seek(0)
+        return _write_output(problems, order, output, store, fresh, config)
 
 
-def _stored(store: RunStore, key: str, solution: Solution, problem: Problem
-            ) -> SolutionReport:
+def _stored(store: RunStore, key: str, solution_id: str, problem: Problem) -> SolutionReport:
     value = store.get(key)
     assert value is not None
-    return _attach(SolutionReport.model_validate(value), solution, problem)
+    return _attach(SolutionReport.model_validate(value), solution_id, problem)
 
 
-def _attach(report: SolutionReport, solution: Solution, problem: Problem) -> SolutionReport:
+def _attach(report: SolutionReport, solution_id: str, problem: Problem) -> SolutionReport:
     """The same code may have been verified for another solution or problem with the same
     tests (same key): the ids and the problem's labels are this one's."""
-    return report.model_copy(update={"solution_id": solution.id, "problem_id": problem.id,
+    return report.model_copy(update={"solution_id": solution_id, "problem_id": problem.id,
                                      "difficulty": problem.difficulty})
 
 
-def _write_output(problems: dict[str, Problem], solutions_path: str | Path,
-                  output: str | Path, store: RunStore, fresh: dict[str, SolutionReport],
-                  config: VerifyConfig) -> VerifySummary:
+def _write_output(problems: dict[str, Problem], order: IO[str], output: str | Path,
+                  store: RunStore, fresh: dict[str, SolutionReport], config: VerifyConfig
+                  ) -> VerifySummary:
     summarizer = Summarizer(config.tau)
     with RecordWriter(output) as writer:
-        for solution in iter_solutions(solutions_path, problems):
-            problem = problems[solution.problem_id]
-            key = report_key(task_for(problem, solution, config))
+        for line in order:
+            key, solution_id, problem_id = json.loads(line)
+            problem = problems[problem_id]
             report = fresh.get(key)
-            report = (_stored(store, key, solution, problem) if report is None
-                      else _attach(report, solution, problem))
+            report = (_stored(store, key, solution_id, problem) if report is None
+                      else _attach(report, solution_id, problem))
             writer.write(report)
             summarizer.add(report)
     return summarizer.finish()

@@ -42,6 +42,10 @@ CHECKER_OUTPUT_CAP = 1 << 20
 READ_CHUNK = 65536
 WORK_DIR = os.getcwd()
 PR_SET_DUMPABLE = 4
+# Set by the bwrap sandbox (cold and warm runs alike): every process of our uid in this pid
+# namespace, and everything in /tmp, belongs to this run, so kill(-1) and wiping /tmp touch
+# nothing else. Never set by the local backend, which runs on the host itself.
+SANDBOXED = os.environ.pop("ASSAY_SANDBOXED", "") == "1" and os.getuid() != 0
 
 
 def emit(event):
@@ -80,9 +84,8 @@ def kill_running(pid):
 
 
 def kill_strays():
-    """Kill every process of ours but this one. Only in our own pid namespace (we are its
-    pid 2) and never as root: kill(-1) then reaches this sandbox's processes only."""
-    if os.getpid() == 2 and os.getuid() != 0:
+    """Kill every process of ours but this one (only in the sandbox: see SANDBOXED)."""
+    if SANDBOXED:
         with contextlib.suppress(OSError):
             os.kill(-1, signal.SIGKILL)
 
@@ -196,7 +199,9 @@ def finish_reading(selector, run, cap, deadline):
 
 def clean_up(work_entries):
     """Nothing a case leaves behind reaches the next: files it added to /work or /tmp."""
-    for directory, keep in ((WORK_DIR, work_entries), ("/tmp", set())):
+    scratch = ((WORK_DIR, work_entries), ("/tmp", set())) if SANDBOXED \
+        else ((WORK_DIR, work_entries),)
+    for directory, keep in scratch:
         with contextlib.suppress(OSError):
             for entry in os.listdir(directory):
                 if entry in keep:

@@ -24,6 +24,11 @@ const ASSAY_SIGNALS = [1 => 'SIGHUP', 2 => 'SIGINT', 4 => 'SIGILL', 6 => 'SIGABR
 $__assay_fd = (int) getenv('ASSAY_REPORT_FD');
 putenv('ASSAY_REPORT_FD');
 unset($_ENV['ASSAY_REPORT_FD'], $_SERVER['ASSAY_REPORT_FD']);
+// Set by the bwrap sandbox (never by the local backend): every process of our uid in this
+// pid namespace, and everything in /tmp, belongs to this run.
+define('ASSAY_SANDBOXED', getenv('ASSAY_SANDBOXED') === '1' && posix_getuid() !== 0);
+putenv('ASSAY_SANDBOXED');
+unset($_ENV['ASSAY_SANDBOXED'], $_SERVER['ASSAY_SANDBOXED']);
 $GLOBALS['__assay_report'] = fopen("php://fd/$__assay_fd", 'w');
 $GLOBALS['__assay_work'] = getcwd();
 // A child's result line starts with this, so that code under test writing to every fd it
@@ -528,12 +533,10 @@ function assay_supervise(int $pid, $socket, float $timeout): array
 
 function assay_clean_up(string $scratch): void
 {
-    // Only in our own pid namespace (we are its pid 2) and never as root: kill(-1) then
-    // reaches the processes of this sandbox's user and no one else.
-    if (getmypid() === 2 && posix_getuid() !== 0) {
+    if (ASSAY_SANDBOXED) {
         posix_kill(-1, SIGKILL);
     }
-    foreach ([$scratch, '/tmp'] as $dir) {
+    foreach (ASSAY_SANDBOXED ? [$scratch, '/tmp'] : [$scratch] as $dir) {
         foreach (@scandir($dir) ?: [] as $entry) {
             $path = "$dir/$entry";
             if ($entry !== '.' && $entry !== '..' && $path !== $scratch) {

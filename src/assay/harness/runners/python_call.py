@@ -34,6 +34,11 @@ REPORT_FD = int(os.environ.pop("ASSAY_REPORT_FD"))
 os.set_inheritable(REPORT_FD, False)
 RAW_PREFIX = "assay-raw:"  # the harness's grade() reads the JSON after it
 MESSAGE_LIMIT = 2000
+
+# Set by the bwrap sandbox (cold and warm runs alike): every process of our uid in this pid
+# namespace, and everything in /tmp, belongs to this run, so kill(-1) and wiping /tmp touch
+# nothing else. Never set by the local backend, which runs on the host itself.
+SANDBOXED = os.environ.pop("ASSAY_SANDBOXED", "") == "1" and os.getuid() != 0
 RETURN_LIMIT = 1 << 20  # bytes of JSON a return value may take
 MAX_DEPTH = 200
 NODE_LIMIT = 1_000_000  # values in one return value (shared references count each time)
@@ -285,12 +290,10 @@ def kill_group(pid):
 
 def clean_up(scratch):
     """Nothing a loader leaves behind reaches the next: stray processes, scratch files."""
-    # Only in our own pid namespace (we are its pid 2) and never as root: kill(-1) then
-    # reaches the processes of this sandbox's user and no one else.
-    if os.getpid() == 2 and os.getuid() != 0:
+    if SANDBOXED:
         with contextlib.suppress(OSError):
             os.kill(-1, signal.SIGKILL)
-    for directory in (scratch, "/tmp"):
+    for directory in (scratch, "/tmp") if SANDBOXED else (scratch,):
         with contextlib.suppress(OSError):
             for entry in os.listdir(directory):
                 path = os.path.join(directory, entry)

@@ -17,6 +17,9 @@ REPORT = IO.new(Integer(ENV.delete("ASSAY_REPORT_FD")), "w")
 REPORT.sync = true
 REPORT.close_on_exec = true
 MESSAGE_LIMIT = 2000
+# Set by the bwrap sandbox (never by the local backend): every process of our uid in this
+# pid namespace, and everything in /tmp, belongs to this run.
+SANDBOXED = ENV.delete("ASSAY_SANDBOXED") == "1" && Process.uid != 0
 WORK = Dir.pwd
 SOLUTION_PATH = File.join(WORK, "solution.rb")
 TESTS_PATH = File.join(WORK, "tests.rb")
@@ -380,16 +383,14 @@ def supervise(pid, read, timeout)
 end
 
 def clean_up_after_test(scratch)
-  # Only in our own pid namespace (we are its pid 2) and never as root: kill(-1) then
-  # reaches the processes of this sandbox's user and no one else.
-  if Process.pid == 2 && Process.uid != 0
+  if SANDBOXED
     begin
       Process.kill(:KILL, -1)
     rescue SystemCallError
       nil
     end
   end
-  [scratch, "/tmp"].each do |dir|
+  (SANDBOXED ? [scratch, "/tmp"] : [scratch]).each do |dir|
     Dir.each_child(dir) do |entry|
       path = File.join(dir, entry)
       FileUtils.rm_rf(path) unless path == scratch

@@ -23,17 +23,17 @@ class PythonUnitHarness(Harness):
                        limits=self.limits(task, len(only) or 50))
 
     def build_batch(self, tasks: Sequence[HarnessTask]) -> RunSpec:
-        files: dict[str, str] = {"runner.py": runner_source("python_unit.py")}
-        jobs = []
-        for index, task in enumerate(tasks):
-            directory = f"jobs/{index}"
-            files[f"{directory}/solution.py"] = task.code
-            files[f"{directory}/tests.py"] = task.test_file
-            jobs.append({"dir": directory, "entry_point": task.problem.entry_point,
-                         "timeout": task.timeout_s})
-        files["jobs.json"] = json.dumps(jobs)
+        # One file for the whole batch; solutions of one problem share their test file,
+        # which the runner then parses and compiles once.
+        tests: dict[str, int] = {}
+        jobs = [{"solution": task.code, "tests": tests.setdefault(task.test_file, len(tests)),
+                 "entry_point": task.problem.entry_point, "timeout": task.timeout_s}
+                for task in tasks]
+        batch = json.dumps({"tests": list(tests), "jobs": jobs})
         wall = sum(self.limits(task, 20).wall_s for task in tasks)
         limits = self.limits(tasks[0], 20).with_(wall_s=wall, cpu_s=wall)
-        return RunSpec(language="python", files=files, entry="runner.py",
-                       argv=("--batch", "jobs.json"), report=True, limits=limits)
+        return RunSpec(language="python", files={"runner.py": runner_source("python_unit.py"),
+                                                 "jobs.json": batch},
+                       entry="runner.py", argv=("--batch", "jobs.json"), report=True,
+                       limits=limits)
 

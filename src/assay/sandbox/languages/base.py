@@ -133,6 +133,9 @@ class Language(ABC):
     out_of_memory_markers: tuple[str, ...] = ()
     # Where a persistent, writable build cache is mounted during compiles (Go's GOCACHE).
     build_cache_dir: str | None = None
+    # True when a warm executor (``sandbox/warm``) can run the launcher's command line in an
+    # already started interpreter.
+    warm: bool = False
 
     def __init__(self) -> None:
         self._toolchain: Toolchain | None = None

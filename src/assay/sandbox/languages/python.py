@@ -16,6 +16,7 @@ class Python(Language):
     default_entry = "main.py"
     launcher = "launch.py"
     out_of_memory_markers = ("MemoryError",)
+    warm = True
 
     def discover(self) -> Toolchain:
         # The system python3 by default, so that solutions never see assay's own venv.
