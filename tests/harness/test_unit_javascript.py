@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from assay.data import Problem, TestSuite
+from assay.harness import HarnessTask, SuiteRun, get_harness, run_batch, run_tests
 from assay.harness.unit.javascript import find_assert_sites, plan_tests, uses_node_test
 from assay.sandbox import Sandbox
 
@@ -310,6 +312,106 @@ def test_killing_the_test_runner_costs_only_the_running_test(sandbox: Sandbox,
         outcomes = run_suite(sandbox, "javascript", code, suite)
         assert statuses(outcomes) == expect([*SCRIPT_NAMES["javascript"], "assert:7"],
                                             "PASS", "ERROR", "ERROR", "PASS")
+
+
+# -- batches: many solutions in one sandbox run -------------------------------------------
+
+# Besides add and half, each checks that nothing of an earlier solution is left: files in
+# /tmp or the work dir (which holds only this solution's run), processes, the sandbox's
+# variables.
+CLEAN_RUN_SCRIPT = SCRIPTS["javascript"] + """const fs = require('fs');
+console.assert(!fs.existsSync('/tmp/leak'), 'a file left in /tmp')
+console.assert(fs.readdirSync('/work').sort().join() ===
+               'assay_plan.json,runner.js,solution.js,tests.js,tests.orig.js',
+               fs.readdirSync('/work'))
+console.assert(!fs.readdirSync('/proc').some((pid) => {
+  try { return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('assay-leak'); }
+  catch (error) { return false; }
+}), 'a process left running')
+console.assert(!('ASSAY_SANDBOXED' in process.env) && !('ASSAY_JS_BATCH' in process.env))
+"""
+LEAVES_THINGS_BEHIND = SOLUTIONS["javascript"] + """
+require('fs').writeFileSync('/tmp/leak', 'x');
+require('fs').writeFileSync('/work/leak', 'x');
+require('child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)',
+                                                  'assay-leak'],
+                               { detached: true, stdio: 'ignore' }).unref();
+"""
+
+
+def javascript_tasks(*pairs: tuple[str, str], timeout_s: float = 1.0) -> list[HarnessTask]:
+    """One task per (solution, tests); solutions with the same tests share their problem."""
+    problems: dict[str, Problem] = {}
+    for _, tests in pairs:
+        problems.setdefault(tests, Problem(
+            id=f"p{len(problems)}", language="javascript",
+            tests=TestSuite(kind="unit", code=tests, timeout_s=timeout_s)))
+    return [HarnessTask(problem=problems[tests], code=code, language="javascript",
+                        suite=problems[tests].tests) for code, tests in pairs]
+
+
+def outcomes_of(run: SuiteRun) -> list[tuple[str, str, str]]:
+    return [(o.name, o.status.value, o.message) for o in run.outcomes]
+
+
+def test_a_batch_gives_every_solution_its_outcomes_alone(sandbox: Sandbox) -> None:
+    """Guards against one solution of a batch changing another's verdicts: a crash, a hang, a
+    file left in /tmp or the work dir and a detached process must not reach the next."""
+    correct = SOLUTIONS["javascript"]
+    wrong = correct.replace("x / 2", "x / 3")
+    tasks = javascript_tasks(
+        (correct, CLEAN_RUN_SCRIPT), (wrong, CLEAN_RUN_SCRIPT),
+        (breaking_half("javascript", "process.exit(3);"), CLEAN_RUN_SCRIPT),
+        (wrong, node_tests("javascript")),
+        (breaking_half("javascript", "while (true) {}"), CLEAN_RUN_SCRIPT),
+        (LEAVES_THINGS_BEHIND, CLEAN_RUN_SCRIPT), (correct, CLEAN_RUN_SCRIPT),
+        (correct, node_tests("javascript")))
+    harness = get_harness("unit", "javascript")
+    batch = run_batch(sandbox, harness, tasks)
+    alone = [run_tests(sandbox, harness, task) for task in tasks]
+    assert [outcomes_of(run) for run in batch] == [outcomes_of(run) for run in alone]
+    assert [run.resources.runs for run in batch] == [1] * len(tasks)
+    by_status = [[o.status.value for o in run.outcomes] for run in batch]
+    clean = ["PASS"] * 4
+    assert by_status == [["PASS", "PASS", "PASS", *clean], ["PASS", "FAIL", "FAIL", *clean],
+                         ["PASS", "ERROR", "ERROR", *clean], ["PASS", "FAIL", "FAIL"],
+                         ["PASS", "TIMEOUT", "TIMEOUT", *clean],
+                         ["PASS", "PASS", "PASS", "FAIL", "FAIL", "FAIL", "PASS"],
+                         ["PASS", "PASS", "PASS", *clean], ["PASS", "PASS", "PASS"]]
+
+
+def test_a_solution_that_kills_the_batch_runner_is_verified_again_alone(
+        sandbox: Sandbox) -> None:
+    """Guards against a solution that kills the batch's supervisor costing the solutions of
+    its batch their verdicts: those before it keep theirs, it and those after are verified
+    again, each on its own."""
+    correct = SOLUTIONS["javascript"]
+    killer = breaking_half("javascript", "process.kill(process.ppid, 'SIGKILL');")
+    tasks = javascript_tasks((correct, SCRIPTS["javascript"]), (killer, SCRIPTS["javascript"]),
+                             (correct, SCRIPTS["javascript"]))
+    harness = get_harness("unit", "javascript")
+    batch = run_batch(sandbox, harness, tasks)
+    assert [outcomes_of(run) for run in batch] == \
+        [outcomes_of(run_tests(sandbox, harness, task)) for task in tasks]
+    assert [[o.status.value for o in run.outcomes] for run in batch] == [
+        ["PASS"] * 3, ["PASS", "ERROR", "ERROR"], ["PASS"] * 3]
+    assert batch[0].resources.runs == 1
+
+
+def test_typescript_type_error_costs_only_its_own_solution(sandbox: Sandbox) -> None:
+    """Guards against one TypeScript solution's type error deciding its neighbours' verdicts
+    when several are verified together (tsc fails a run on a type error in any file, so
+    TypeScript solutions are verified one run each), and against losing the compile verdict."""
+    problem = Problem(id="p", language="typescript",
+                      tests=TestSuite(kind="unit", code=SCRIPTS["typescript"]))
+    type_error = SOLUTIONS["typescript"].replace("return x / 2;", "return 'two';")
+    tasks = [HarnessTask(problem=problem, code=code, language="typescript", suite=problem.tests)
+             for code in (type_error, SOLUTIONS["typescript"])]
+    runs = run_batch(sandbox, get_harness("unit", "typescript"), tasks)
+    assert [[o.status.value for o in run.outcomes] for run in runs] == [["ERROR"] * 3,
+                                                                        ["PASS"] * 3]
+    assert [run.compile_verdict for run in runs] == ["COMPILE_ERROR", "OK"]
+    assert "TS2322" in runs[0].outcomes[0].message
 
 
 # -- reading the test file (no sandbox) -------------------------------------------------------

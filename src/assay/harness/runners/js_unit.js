@@ -17,6 +17,12 @@
 //
 // The solution runs as a script in the global scope, so tests may call its functions as
 // globals (HumanEval-X) or require('./solution') / import from './solution'.
+//
+// A batch (ASSAY_JS_BATCH names its file) verifies many solutions in one sandbox run, with
+// one supervisor: it reads every input first, then for each solution writes its files into
+// the work dir, runs its tests exactly as above, reports them as one line
+// {"job": N, "events": [...]}, and clears away what the solution left behind (its processes,
+// its files in the work dir and /tmp) before the next one starts.
 'use strict';
 
 const fs = require('fs');
@@ -31,7 +37,10 @@ const MESSAGE_LIMIT = 2000;
 const CHANNEL_FD = 3;
 const SECRET_LENGTH = 32;
 const CHILD_ENV = 'ASSAY_JS_CHILD';
-const plan = JSON.parse(fs.readFileSync(path.join(__dirname, 'assay_plan.json'), 'utf8'));
+const BATCH_ENV = 'ASSAY_JS_BATCH';
+const PLAN_FILE = 'assay_plan.json';
+// How long processes killed between the solutions of a batch may take to die.
+const KILL_WAIT_MS = 2000;
 const STATUSES = ['PASS', 'FAIL', 'ERROR', 'TIMEOUT'];
 const RANK = { PASS: 0, FAIL: 1, ERROR: 2, TIMEOUT: 3 };
 // Kept before the code under test runs, which may replace them.
@@ -44,14 +53,112 @@ function short(text) {
   return text.length <= MESSAGE_LIMIT ? text : text.slice(0, MESSAGE_LIMIT) + '...';
 }
 
+// The plan of the solution under test (assay_plan.json beside the runner): the child reads
+// it when it starts; the supervisor is given each solution's plan.
+let plan = null;
+
+function readPlan() {
+  return JSON.parse(fs.readFileSync(path.join(__dirname, PLAN_FILE), 'utf8'));
+}
+
+function sleep(ms) {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
 // ---------------------------------------------------------------------------------------
 // The supervisor.
 
 function supervisorMain(only) {
   const reportFd = Number(process.env.ASSAY_REPORT_FD);
   delete process.env.ASSAY_REPORT_FD; // the child must not find the report channel
+  // Set by the bwrap sandbox: every process of our uid in this pid namespace, and everything
+  // in /tmp, belongs to this run, so killing them all and wiping /tmp touch nothing else.
+  // Never set by the local backend, which runs on the host itself.
+  const sandboxed = process.env.ASSAY_SANDBOXED === '1' && process.getuid() !== 0;
+  delete process.env.ASSAY_SANDBOXED;
+  const batchFile = process.env[BATCH_ENV];
+  delete process.env[BATCH_ENV];
+  const emit = (event) => {
+    const data = Buffer.from(stringify(event) + '\n');
+    for (let offset = 0; offset < data.length;) offset += fs.writeSync(reportFd, data, offset);
+  };
+  if (batchFile === undefined) {
+    superviseSolution(readPlan(), only, emit);
+    return;
+  }
+  superviseBatch(path.resolve(__dirname, batchFile), emit, sandboxed).catch((error) => {
+    // Not a verdict: the solutions not reported yet are verified again, each on its own.
+    process.stderr.write(`the batch stopped: ${error && error.stack || error}\n`);
+    process.exitCode = 70;
+  });
+}
+
+// Verifies the solutions of a batch one after another, each as a run of its own would.
+async function superviseBatch(batchFile, emit, sandboxed) {
+  // Read before any solution runs: the code under test may change any file it can reach.
+  const batch = JSON.parse(fs.readFileSync(batchFile, 'utf8'));
+  const runner = fs.readFileSync(__filename);
+  for (const [index, job] of batch.jobs.entries()) {
+    clearAway(sandboxed); // before the first solution too: it must not read the batch
+    const suite = batch.tests[job.tests];
+    writeWorkFiles({ ...suite, ...job.files, [path.basename(__filename)]: runner });
+    Object.assign(process.env, job.env);
+    const events = [];
+    await superviseSolution(JSON.parse(suite[PLAN_FILE]), [], (event) => events.push(event));
+    emit({ job: index, events });
+  }
+}
+
+// Nothing a solution leaves behind reaches the next one: its processes, its files. Throws
+// when something cannot be cleared; the batch then stops.
+function clearAway(sandboxed) {
+  if (sandboxed) killEveryOtherProcess();
+  for (const directory of sandboxed ? [__dirname, '/tmp'] : [__dirname]) {
+    for (const entry of fs.readdirSync(directory)) {
+      fs.rmSync(path.join(directory, entry), { recursive: true, force: true });
+    }
+  }
+}
+
+function killEveryOtherProcess() {
+  try { process.kill(-1, 'SIGKILL'); } catch (error) { /* ESRCH: there was none */ }
+  // SIGKILL takes effect when the target next runs: wait until none can write a file again.
+  const deadline = Date.now() + KILL_WAIT_MS;
+  for (let alive = othersAlive(); alive.length; alive = othersAlive()) {
+    if (Date.now() > deadline) throw new Error(`processes survived SIGKILL: ${alive}`);
+    sleep(1);
+  }
+}
+
+// Processes of the pid namespace besides its init (bwrap, pid 1) and this one, zombies aside.
+function othersAlive() {
+  return fs.readdirSync('/proc').filter((entry) => /^\d+$/.test(entry) && entry !== '1' &&
+                                         Number(entry) !== process.pid && !isDead(entry));
+}
+
+function isDead(pid) {
+  let stat;
+  try { stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1'); } catch (error) { return true; }
+  const state = stat[stat.lastIndexOf(')') + 2]; // after "pid (name) "
+  return state === 'Z' || state === 'X';
+}
+
+function writeWorkFiles(files) {
+  for (const [name, content] of Object.entries(files)) {
+    fs.writeFileSync(path.join(__dirname, name), content);
+  }
+}
+
+// Runs the tests of one solution; resolves once it has reported every test and "done", or
+// "fatal" when none can run. Never rejects.
+function superviseSolution(testPlan, only, emit) {
+  return superviseTests(testPlan, only, emit).catch((error) => {
+    emit({ fatal: short(`the test runner failed: ${error && error.stack || error}`) });
+  });
+}
+
+async function superviseTests(testPlan, only, emit) {
   const timeoutS = Number(process.env.ASSAY_TEST_TIMEOUT || '5');
-  const emit = (event) => fs.writeSync(reportFd, stringify(event) + '\n');
   // A site in a loop starts and ends many times: the report gets its first start, and its
   // result each time the status changes.
   const reported = new Map(); // name -> status last reported
@@ -66,60 +173,55 @@ function supervisorMain(only) {
     started.add(name);
   };
   let pending = only.length ? only : null; // null: the child collects the tests
-  if (plan.mode === 'sites' && plan.sites.length) {
-    const names = plan.sites.map((site) => site.name);
+  if (testPlan.mode === 'sites' && testPlan.sites.length) {
+    const names = testPlan.sites.map((site) => site.name);
     if (!pending) emit({ collect: names });
     pending = pending || names;
   }
-
-  (async () => {
-    for (;;) {
-      const end = await runChild(pending, timeoutS, { emit, report, start });
-      if (end.fatal) {
-        emit({ fatal: short(end.fatal) });
+  for (;;) {
+    const end = await runChild(pending, timeoutS, { emit, report, start });
+    if (end.fatal) {
+      emit({ fatal: short(end.fatal) });
+      return;
+    }
+    if (!pending) {
+      if (!end.collected) {
+        emit({ fatal: short('the tests could not be collected: ' + childDeath(end, timeoutS)) });
         return;
       }
-      if (!pending) {
-        if (!end.collected) {
-          emit({ fatal: short('the tests could not be collected: ' + childDeath(end, timeoutS)) });
-          return;
-        }
-        pending = end.collected;
-      }
-      if (end.current) { // it died in this test (maybe in a later call of a site that passed)
-        const timedOut = end.how === 'timeout';
-        report(end.current, timedOut ? 'TIMEOUT' : 'ERROR',
-               timedOut ? `test exceeded its ${timeoutS} s time limit`
-                        : 'the test crashed: ' + childDeath(end, timeoutS),
-               timedOut ? timeoutS : (Date.now() - end.started) / 1000);
-      }
-      const left = pending.filter((name) => !reported.has(name));
-      if (!left.length) break;
-      if (end.abort) {
-        for (const name of left) report(name, end.abort.status, end.abort.message, 0);
-        break;
-      }
-      if (end.how === 'end') {
-        const why = plan.mode === 'sites'
-          ? 'this assertion never ran (the code around it was not reached)'
-          : 'not run: the runner finished without reaching it';
-        for (const name of left) report(name, 'ERROR', why, 0);
-        break;
-      }
-      // A crash or a hang inside a test: a new child runs the rest.
-      if (end.current || (end.progress && plan.mode === 'node_test')) {
-        pending = left;
-        continue;
-      }
-      // Outside any test: the file as a whole cannot get further.
-      const status = end.how === 'timeout' ? 'TIMEOUT' : 'ERROR';
-      for (const name of left) report(name, status, notReachedMessage(end, timeoutS), 0);
+      pending = end.collected;
+    }
+    if (end.current) { // it died in this test (maybe in a later call of a site that passed)
+      const timedOut = end.how === 'timeout';
+      report(end.current, timedOut ? 'TIMEOUT' : 'ERROR',
+             timedOut ? `test exceeded its ${timeoutS} s time limit`
+                      : 'the test crashed: ' + childDeath(end, timeoutS),
+             timedOut ? timeoutS : (Date.now() - end.started) / 1000);
+    }
+    const left = pending.filter((name) => !reported.has(name));
+    if (!left.length) break;
+    if (end.abort) {
+      for (const name of left) report(name, end.abort.status, end.abort.message, 0);
       break;
     }
-    emit({ done: true });
-  })().catch((error) => {
-    emit({ fatal: short(`the test runner failed: ${error && error.stack || error}`) });
-  });
+    if (end.how === 'end') {
+      const why = testPlan.mode === 'sites'
+        ? 'this assertion never ran (the code around it was not reached)'
+        : 'not run: the runner finished without reaching it';
+      for (const name of left) report(name, 'ERROR', why, 0);
+      break;
+    }
+    // A crash or a hang inside a test: a new child runs the rest.
+    if (end.current || (end.progress && testPlan.mode === 'node_test')) {
+      pending = left;
+      continue;
+    }
+    // Outside any test: the file as a whole cannot get further.
+    const status = end.how === 'timeout' ? 'TIMEOUT' : 'ERROR';
+    for (const name of left) report(name, status, notReachedMessage(end, timeoutS), 0);
+    break;
+  }
+  emit({ done: true });
 }
 
 function childDeath(end, timeoutS) {
@@ -282,7 +384,7 @@ function writeAll(data) {
       offset += fs.writeSync(CHANNEL_FD, data, offset);
     } catch (error) {
       if (error.code !== 'EAGAIN') supervisorGone();
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+      sleep(1);
     }
   }
 }
@@ -1037,6 +1139,7 @@ function installLineMode(loader, sites, selected, finish) {
 }
 
 async function childMain() {
+  plan = readPlan();
   const config = JSON.parse(process.env[CHILD_ENV]);
   delete process.env[CHILD_ENV];
   Error.stackTraceLimit = 50;

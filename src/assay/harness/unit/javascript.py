@@ -6,6 +6,13 @@ test file is read with a small tokenizer: it tells the two styles apart and, for
 finds every assertion call site and wraps it in a thunk (``__assay_site(id, () => call)``),
 so that inside the sandbox a site that throws, hangs or kills the process costs only itself.
 The rewrite keeps every line where it was, so line numbers stay those of the test file.
+
+Many solutions can share one sandbox run (``build_batch``): one supervisor node for the whole
+batch, which reads every input first, then per solution writes its files into the work dir,
+runs its tests exactly as a run of its own would (a child node, a new child after a crash or
+a timeout), and clears away what it left (processes, files in the work dir and ``/tmp``).
+node cannot fork, so each solution still costs a child node start; a batch saves the sandbox
+start and the supervisor's start of every solution but the first.
 """
 
 from __future__ import annotations
@@ -21,6 +28,10 @@ from assay.sandbox.languages.base import WORK_DIR
 
 RUNNER = "js_unit.js"
 PLAN_FILE = "assay_plan.json"
+# A batch: its inputs, and the variable that tells the runner where they are (an argument
+# could be mistaken for a test named "--batch").
+BATCH_FILE = "assay_batch.json"
+BATCH_VARIABLE = "ASSAY_JS_BATCH"
 # Used when the runner must find the tests itself (node:test); it only sizes the time limit.
 GUESSED_TEST_COUNT = 50
 
@@ -322,12 +333,34 @@ def unit_test_names(task: HarnessTask) -> list[str] | None:
     return None if plan.node_test or not plan.sites else plan.site_names
 
 
+def javascript_test_files(plan: TestPlan, original: str) -> dict[str, str]:
+    """The work-dir files of one test file: the tests as run, the original (a fallback for
+    scripts), and the runner's plan. The same for every solution of a problem."""
+    files = {"tests.js": plan.tests_source}
+    fallback = None
+    if not plan.node_test:
+        # Run as written when the rewritten file does not parse (a site the tokenizer
+        # misread); the runner then tells the sites apart by their line.
+        files["tests.orig.js"] = original
+        fallback = f"{WORK_DIR}/tests.orig.js"
+    files[PLAN_FILE] = plan_json(
+        plan, original, language="javascript", solution=f"{WORK_DIR}/solution.js",
+        tests=f"{WORK_DIR}/tests.js", display={}, fallback=fallback)
+    return files
+
+
+def expected_test_count(plan: TestPlan, only: Sequence[str] = ()) -> int:
+    """Tests a run is sized for (its time limit)."""
+    return len(only) or len(plan.sites) or GUESSED_TEST_COUNT
+
+
 @register_harness
 class JavaScriptUnitHarness(Harness):
     """Runs ``solution.js`` against ``tests.js`` with ``runners/js_unit.js`` under node."""
 
     kind = "unit"
     languages = ("javascript",)
+    batchable = True
 
     def test_names(self, task: HarnessTask) -> list[str] | None:
         return unit_test_names(task)
@@ -336,17 +369,29 @@ class JavaScriptUnitHarness(Harness):
         original = task.test_file
         plan = plan_tests(original)
         files = {"runner.js": runner_source(RUNNER), "solution.js": task.code,
-                 "tests.js": plan.tests_source}
-        fallback = None
-        if not plan.node_test:
-            # Run as written when the rewritten file does not parse (a site the tokenizer
-            # misread); the runner then tells the sites apart by their line.
-            files["tests.orig.js"] = original
-            fallback = f"{WORK_DIR}/tests.orig.js"
-        files[PLAN_FILE] = plan_json(
-            plan, original, language="javascript", solution=f"{WORK_DIR}/solution.js",
-            tests=f"{WORK_DIR}/tests.js", display={}, fallback=fallback)
-        count = len(only) or len(plan.sites) or GUESSED_TEST_COUNT
+                 **javascript_test_files(plan, original)}
         return RunSpec(language="javascript", files=files, entry="runner.js",
                        argv=tuple(only), env=self.runner_env(task), report=True,
-                       limits=self.limits(task, count))
+                       limits=self.limits(task, expected_test_count(plan, only)))
+
+    def build_batch(self, tasks: Sequence[HarnessTask]) -> RunSpec:
+        # Solutions of one problem share their test file, which is planned and sent once.
+        plans: dict[str, TestPlan] = {}
+        for task in tasks:
+            if task.test_file not in plans:
+                plans[task.test_file] = plan_tests(task.test_file)
+        suite_index = {test_file: index for index, test_file in enumerate(plans)}
+        jobs = [{"tests": suite_index[task.test_file], "files": {"solution.js": task.code},
+                 "env": self.runner_env(task)} for task in tasks]
+        batch = json.dumps({"tests": [javascript_test_files(plan, test_file)
+                                      for test_file, plan in plans.items()], "jobs": jobs})
+        # The solutions run one after another, each with the whole memory of the run (the
+        # most any of them asks for: the solutions of a verify run all ask the same).
+        wall_s = sum(self.limits(task, expected_test_count(plans[task.test_file])).wall_s
+                     for task in tasks)
+        limits = self.limits(tasks[0], 1).with_(
+            wall_s=wall_s, cpu_s=wall_s, memory_mb=max(task.memory_mb for task in tasks))
+        return RunSpec(language="javascript",
+                       files={"runner.js": runner_source(RUNNER), BATCH_FILE: batch},
+                       entry="runner.js", env={BATCH_VARIABLE: BATCH_FILE}, report=True,
+                       limits=limits)

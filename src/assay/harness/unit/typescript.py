@@ -11,6 +11,13 @@ Tests may call the solution's functions as globals (MultiPL-E), which type-check
 the solution is a script. When it exports them instead, the tests get an import of them, on
 their first line (tsc's CommonJS output requires modules where the import is), so that the
 same tests work either way.
+
+TypeScript solutions are not batched (``batchable`` stays False, unlike JavaScript): the
+compile step type-checks every ``.ts`` file of a run as one program, so in a shared run one
+solution's type error would fail the compile of all (``--noEmitOnError``), and solutions
+written as scripts would clash in the one global scope they share. Each solution needs a
+tsc run of its own anyway, and tsc (about 0.3 s here, bare) costs several times the sandbox
+start and the node start that a batch of runs would save.
 """
 
 from __future__ import annotations
