@@ -2,9 +2,11 @@
 
 Each size runs in its own process (so peak RSS is that run's own): 500 synthetic problems (a
 function with three asserts each) and distinct solutions (right ones and off-by-one ones),
-verified through the real sandbox, run store and report writer. The named baseline is the
-same pipeline on 10,000 solutions: peak memory at 100,000 divided by peak memory at 10,000
-is the figure that must stay near 1.0; throughput is printed for both.
+verified through the real sandbox (warm executors), run store and report writer. The named
+baseline is the same pipeline on 10,000 solutions: peak memory at 100,000 divided by peak
+memory at 10,000 is the figure that must stay near 1.0; throughput is printed for both.
+During each run, the RSS of assay's process and of its warm executors' interpreters is
+sampled as the solutions go by, so growth within a run shows too.
 
     python benchmarks/scale_verify.py                  # 10,000 then 100,000
     python benchmarks/scale_verify.py --sizes 2000 20000 --json out.json
@@ -50,21 +52,46 @@ def write_inputs(work: Path, size: int) -> tuple[Path, Path]:
     return problems, solutions
 
 
+def rss_mb(pid: int | str = "self") -> float:
+    try:
+        with open(f"/proc/{pid}/status") as handle:
+            for line in handle:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def child(size: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         problems, solutions = write_inputs(work, size)
+        samples: list[tuple[int, float, float]] = []  # (done, assay MB, executors MB)
         with get_sandbox("bwrap", cache=CompileCache(work / "cache")) as sandbox, \
                 RunStore(work / "store.sqlite") as store:
+            pool = getattr(sandbox, "warm_pool", None)
+            executors: dict[int, int] = {}  # id of the executor -> its interpreter's pid
+            done = [0]
+
+            def progress(report: object, from_store: bool) -> None:
+                done[0] += 1
+                if pool is not None:
+                    executors.update({id(e): e.pid for _, e in list(pool._idle)})
+                if done[0] % max(1, size // 20) == 0:
+                    samples.append((done[0], rss_mb(),
+                                    sum(rss_mb(pid) for pid in executors.values())))
+
             started = time.perf_counter()
             summary = verify(problems, solutions, work / "reports.jsonl", store, sandbox,
-                             VerifyConfig(tau=1.0))
+                             VerifyConfig(tau=1.0), progress=progress)
             elapsed = time.perf_counter() - started
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps({"size": size, "seconds": round(elapsed, 1),
                           "per_second": round(size / elapsed, 1),
                           "peak_rss_mb": round(peak_mb, 1), "fully_passing":
-                          summary.fully_passing, "tests": sum(summary.statuses.values())}))
+                          summary.fully_passing, "tests": sum(summary.statuses.values()),
+                          "rss_samples": samples}))
 
 
 def main() -> None:
@@ -85,6 +112,12 @@ def main() -> None:
         print(f"{row['size']:>8} solutions  {row['seconds']:>7.1f} s  "
               f"{row['per_second']:>6.1f}/s  peak RSS {row['peak_rss_mb']:>6.1f} MB  "
               f"({row['tests']} tests, {row['fully_passing']} pass all)", flush=True)
+        samples = row["rss_samples"]
+        if samples:
+            first, last = samples[0], samples[-1]
+            print(f"{'':>8} RSS as it went: assay {first[1]:.1f} MB at {first[0]} solutions "
+                  f"-> {last[1]:.1f} MB at {last[0]}; warm executors {first[2]:.1f} MB -> "
+                  f"{last[2]:.1f} MB", flush=True)
     base, last = rows[0], rows[-1]
     print(f"peak memory ratio {last['size']} / {base['size']} solutions: "
           f"{last['peak_rss_mb'] / base['peak_rss_mb']:.2f}x "

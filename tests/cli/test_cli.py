@@ -47,6 +47,17 @@ def test_run_json_has_every_field(hello: Path, tmp_path: Path) -> None:
     assert result["compile"] is None
 
 
+def test_run_cold_gives_the_warm_result(hello: Path, tmp_path: Path) -> None:
+    stdin = tmp_path / "in.txt"
+    stdin.write_text("world\n")
+    results = [json.loads(assay("run", str(hello), "--stdin", str(stdin), "--json",
+                                *flag).stdout) for flag in ([], ["--cold"])]
+    for result in results:
+        del result["wall_s"], result["cpu_s"], result["peak_memory_mb"]
+    assert results[0] == results[1]
+    assert results[0]["stdout"] == "hello world\n"
+
+
 def test_run_compiled_language_reports_compile_step(tmp_path: Path) -> None:
     source = tmp_path / "main.c"
     source.write_text('#include <stdio.h>\nint main(void){puts("c");return 0;}\n')

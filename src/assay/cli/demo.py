@@ -8,7 +8,14 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from assay.cli.common import BACKEND_OPTION, EXIT_FAILED, EXIT_SANDBOX, console, open_sandbox
+from assay.cli.common import (
+    BACKEND_OPTION,
+    COLD_OPTION,
+    EXIT_FAILED,
+    EXIT_SANDBOX,
+    console,
+    open_sandbox,
+)
 from assay.cli.summary import summary_json, summary_table, sweep_table
 from assay.cli.verification import make_progress
 from assay.data import SolutionReport
@@ -34,8 +41,9 @@ def demo(
     workers: int = typer.Option(None, "--workers", "-w", min=1, help="Runs at once."),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
     backend: str = BACKEND_OPTION,
+    cold: bool = COLD_OPTION,
 ) -> None:
-    with open_sandbox(backend) as sandbox, make_progress() as bar:
+    with open_sandbox(backend, cold) as sandbox, make_progress() as bar:
         task = bar.add_task("verifying HumanEval", total=None, status="")
 
         def advance(report: SolutionReport, from_store: bool) -> None:

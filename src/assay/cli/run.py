@@ -11,6 +11,7 @@ from rich.table import Table
 
 from assay.cli.common import (
     BACKEND_OPTION,
+    COLD_OPTION,
     EXIT_FAILED,
     EXIT_SANDBOX,
     EXIT_USAGE,
@@ -53,6 +54,7 @@ def run(
                                   help="Memory limit in MiB."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     backend: str = BACKEND_OPTION,
+    cold: bool = COLD_OPTION,
 ) -> None:
     try:
         language = get_language(lang) if lang else language_for_file(file.name)
@@ -64,7 +66,7 @@ def run(
         argv=tuple(args or ()), stdin=stdin.read_bytes() if stdin else b"",
         limits=Limits(wall_s=time_limit, cpu_s=time_limit, memory_mb=memory_mb),
     )
-    with open_sandbox(backend) as sandbox:
+    with open_sandbox(backend, cold) as sandbox:
         result = sandbox.run(spec)
     if as_json:
         sys.stdout.write(json.dumps(result.model_dump(mode="json")) + "\n")

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from assay.cli.common import (
     BACKEND_OPTION,
+    COLD_OPTION,
     EXIT_FAILED,
     EXIT_SANDBOX,
     EXIT_USAGE,
@@ -124,6 +125,7 @@ def run_command(
     comprehensions: bool = INNER_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     backend: str = BACKEND_OPTION,
+    cold: bool = COLD_OPTION,
 ) -> None:
     config = CaptureConfig(
         runs=runs, timeout_s=timeout, max_events=max_events, max_bytes=max_bytes,
@@ -132,7 +134,7 @@ def run_command(
         tracer=_tracer(events, loop_iterations, value_chars, call_depth, comprehensions))
     store_path = store or output.with_name(output.name + ".store.sqlite")
     total = _count(read_programs(programs))
-    with open_sandbox(backend) as sandbox, RunStore(store_path) as run_store, \
+    with open_sandbox(backend, cold) as sandbox, RunStore(store_path) as run_store, \
             make_progress() as bar:
         task = bar.add_task("tracing", total=total, status="")
         kept = 0
@@ -212,6 +214,7 @@ def instrument_command(
     comprehensions: bool = INNER_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print the trace record as JSON."),
     backend: str = BACKEND_OPTION,
+    cold: bool = COLD_OPTION,
 ) -> None:
     tracer = _tracer(events, loop_iterations, value_chars, call_depth, comprehensions)
     config = CaptureConfig(runs=runs, timeout_s=timeout, max_events=max_events, workers=1)
@@ -220,7 +223,7 @@ def instrument_command(
         data = stdin.read_text(encoding="utf-8") if stdin else ""
     except (OSError, UnicodeDecodeError) as exc:
         raise fail(f"{file}: cannot read: {exc}", EXIT_USAGE) from exc
-    with open_sandbox(backend) as sandbox:
+    with open_sandbox(backend, cold) as sandbox:
         try:
             record = instrument(sandbox, code, call, args or (), data, tracer, config,
                                 program_id=file.name)
@@ -263,6 +266,7 @@ def tasks_command(
     batch_size: int = typer.Option(64, "--batch-size", min=1, help="Calls per sandbox run."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     backend: str = BACKEND_OPTION,
+    cold: bool = COLD_OPTION,
 ) -> None:
     wanted: list[TaskKind] = []
     for kind in (k.strip() for k in kinds.split(",") if k.strip()):
@@ -271,7 +275,7 @@ def tasks_command(
                        EXIT_USAGE)
         wanted.append("output" if kind == "output" else "input")
     total = _count(read_crux(rows))
-    with open_sandbox(backend) as sandbox, make_progress() as bar:
+    with open_sandbox(backend, cold) as sandbox, make_progress() as bar:
         task = bar.add_task("reproducing", total=total, status="")
         try:
             summary = generate_tasks(rows, output, sandbox, wanted, timeout, batch_size,
@@ -327,6 +331,7 @@ def score_command(
     workers: int = typer.Option(None, "--workers", "-w", min=1),
     as_json: bool = typer.Option(False, "--json", help="Print the aggregate as JSON."),
     backend: str = BACKEND_OPTION,
+    cold: bool = COLD_OPTION,
 ) -> None:
     if task not in (None, "output", "input"):
         raise fail(f"--task must be output or input, not {task!r}", EXIT_USAGE)
@@ -336,7 +341,7 @@ def score_command(
         else:
             kind: TaskKind | None = None if task is None else \
                 ("output" if task == "output" else "input")
-            with open_sandbox(backend) as sandbox:
+            with open_sandbox(backend, cold) as sandbox:
                 report = score_executions(pred, gold, sandbox, kind, timeout, workers=workers)
     except InputError as exc:
         raise fail(str(exc), EXIT_USAGE) from exc

@@ -19,6 +19,7 @@ from rich.table import Table
 
 from assay.cli.common import (
     BACKEND_OPTION,
+    COLD_OPTION,
     EXIT_SANDBOX,
     EXIT_USAGE,
     console,
@@ -84,6 +85,7 @@ def verify_command(
                                    "in its own process)."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     backend: str = BACKEND_OPTION,
+    cold: bool = COLD_OPTION,
 ) -> None:
     config = VerifyConfig(workers=workers, memory_mb=memory_mb, timeout_s=timeout, tau=tau,
                           batch_size=batch_size)
@@ -92,7 +94,7 @@ def verify_command(
         total = check_solutions(solutions, load_problems(problems))
     except (InputError, LookupError) as exc:
         raise fail(str(exc), EXIT_USAGE) from exc
-    with open_sandbox(backend) as sandbox, RunStore(store_path) as run_store, \
+    with open_sandbox(backend, cold) as sandbox, RunStore(store_path) as run_store, \
             make_progress() as bar:
         task = bar.add_task("verifying", total=total, status="")
         reused = 0
