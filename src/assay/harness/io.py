@@ -1,10 +1,16 @@
 """stdin -> stdout suites in every sandbox language.
 
-The solution is a whole program, compiled once. The sandbox run's wrapper is a case runner
-(``runners/io_runner.py``, run by the system python3) that starts the program once per
-case with the case's input, a per-case time limit and an output cap, and reports what each
-run did. The job (cases, the names to run, the checker) reaches the runner on its stdin, so
-the files, and with them the compile cache key, are the solution and the runner only.
+The solution is a whole program, compiled once. A case runner (``runners/io_runner.py``)
+starts the program once per case with the case's input, a per-case time limit and an output
+cap, and reports what each run did. The job (cases, the names to run, the checker) reaches
+the runner on its stdin, so the files, and with them the compile cache key, are the solution
+and the runner only.
+
+For most languages the runner is the sandbox run's wrapper (run by the system python3) and
+starts the program's run command per case. A Python solution's run has no wrapper: the
+runner is the Python program the sandbox runs (in a warm executor when there is one), and
+each case is a process forked from a clean interpreter (the runner's program server) that
+runs the solution as ``launch.py`` would, without a new interpreter per case.
 
 Outcomes are decided here, in ``grade``, from the raw results: a runtime error is ERROR, a
 case over its time limit TIMEOUT, an output the checker rejects FAIL with the first
@@ -39,6 +45,11 @@ from assay.sandbox.spec import MIB
 
 RUNNER_FILE = "assay_io_runner.py"
 SYSTEM_PYTHON = "/usr/bin/python3"
+# The runner forks each case from its program server (Python solutions).
+PROGRAM_SERVER_VARIABLE = "ASSAY_IO_PROGRAM_SERVER"
+# launch.py keeps the status fd for the program it runs (the runner), which reports the
+# solution's syntax error there itself.
+PASS_STATUS_VARIABLE = "ASSAY_PASS_STATUS_FD"
 # Output a case may print: twice the expected output, plus this much.
 OUTPUT_SLACK = 64 * 1024
 CHECKER_MIN_TIMEOUT_S = 10.0
@@ -54,17 +65,31 @@ class IoHarness(Harness):
     languages = ("python", "javascript", "typescript", "java", "c", "cpp", "go", "rust",
                  "ruby", "php", "bash")
 
+    # Python solutions: each case forked from the runner's program server. False runs them
+    # as every other language, a new interpreter per case (kept to compare the two: the
+    # tests and benchmarks/io_throughput.py).
+    python_program_server = True
+
     def build(self, task: HarnessTask, only: Sequence[str]) -> RunSpec:
+        language = get_language(task.language)
         entry = entry_file(task.language, task.code)
         wanted = set(only)
         cases = [case for case in task.suite.cases if not wanted or case.name in wanted]
         job = _job(task, cases)
-        return RunSpec(language=task.language,
-                       files={entry: task.code, RUNNER_FILE: runner_source("io_runner.py")},
-                       entry=entry, stdin=json.dumps(job).encode(),
-                       env=self.runner_env(task), report=True,
+        files = {entry: task.code, RUNNER_FILE: runner_source("io_runner.py")}
+        limits = self._limits(task, job["cases"])
+        if language.name == "python" and self.python_program_server:
+            # The runner is the program; its arguments are the solution's own run command.
+            program = language.run_argv(language.toolchain(), entry)
+            return RunSpec(language=task.language, files=files, entry=RUNNER_FILE,
+                           argv=tuple(program), stdin=json.dumps(job).encode(),
+                           env={**self.runner_env(task), PROGRAM_SERVER_VARIABLE: "1",
+                                PASS_STATUS_VARIABLE: "1"},
+                           report=True, limits=limits)
+        return RunSpec(language=task.language, files=files, entry=entry,
+                       stdin=json.dumps(job).encode(), env=self.runner_env(task), report=True,
                        wrapper=(SYSTEM_PYTHON, "-I", "-S", f"{WORK_DIR}/{RUNNER_FILE}"),
-                       limits=self._limits(task, job["cases"]))
+                       limits=limits)
 
     def grade(self, task: HarnessTask, report: RunnerReport) -> dict[str, TestOutcome]:
         cases = {case.name: case for case in task.suite.cases}

@@ -2,9 +2,13 @@
 
 A syntax error is written to the status fd (ASSAY_STATUS_FD) so the sandbox reports
 COMPILE_ERROR; the fd is closed before the program runs, so the program cannot forge it.
+Only a program that starts the real one on its behalf (the io case runner) keeps it, when
+its spec asks for that with ``ASSAY_PASS_STATUS_FD=1``: it then reports that program's
+syntax error itself.
 
 Run as a script (``python3 launch.py PROGRAM ARGS...``) on the cold path; the warm executor
-(``warm.py``) imports it and calls ``launch`` in the forked process of each job.
+(``warm.py``) and the io runner's program server import it and call ``launch`` in a forked
+process, then ``shut_down`` to end it as the interpreter would.
 """
 
 import os
@@ -12,9 +16,10 @@ import sys
 import types
 
 LAUNCHER_FILE = os.path.abspath(__file__)
+PASS_STATUS_VARIABLE = "ASSAY_PASS_STATUS_FD"
 
 
-def compile_entry(path: str, status_fd: int) -> types.CodeType:
+def compile_entry(path: str, status_fd: int, keep_status_fd: bool = False) -> types.CodeType:
     """The program's code, or exit 1 with its syntax error on the status fd and stderr."""
     with open(path, "rb") as handle:
         source = handle.read()
@@ -28,7 +33,7 @@ def compile_entry(path: str, status_fd: int) -> types.CodeType:
             os.write(status_fd, message.encode("utf-8", "replace"))
         sys.stderr.write(message)
         sys.exit(1)
-    if status_fd >= 0:
+    if status_fd >= 0 and not keep_status_fd:
         os.close(status_fd)
     return code
 
@@ -62,11 +67,70 @@ def run_as_main(code: types.CodeType, path: str, module: types.ModuleType) -> No
 def launch(argv: list[str], module: types.ModuleType) -> None:
     """``argv``: the program file, then its arguments (as ``sys.argv`` will show them)."""
     status_fd = int(os.environ.pop("ASSAY_STATUS_FD", "-1"))
+    keep_status_fd = os.environ.pop(PASS_STATUS_VARIABLE, "") == "1" and status_fd >= 0
     path = argv[0]
-    code = compile_entry(path, status_fd)
+    code = compile_entry(path, status_fd, keep_status_fd)
+    if keep_status_fd:
+        os.environ["ASSAY_STATUS_FD"] = str(status_fd)
     sys.argv = list(argv)
     sys.path[0] = os.path.dirname(os.path.abspath(path))
     run_as_main(code, path, module)
+
+
+# -- ending a forked program (warm executor, io program server) ------------------------------
+
+def exit_code(exc: SystemExit) -> int:
+    """The interpreter's reading of ``sys.exit(value)``."""
+    if exc.code is None:
+        return 0
+    if isinstance(exc.code, int):
+        return exc.code & 0xFF
+    import contextlib
+
+    with contextlib.suppress(Exception):
+        sys.stderr.write(f"{exc.code}\n")
+    return 1
+
+
+def shut_down(main: types.ModuleType, code: int) -> None:
+    """End a forked program as the interpreter's own shutdown would, in the order it does:
+    wait for non-daemon threads, run atexit functions, flush, let the program's globals go
+    (their finalizers run, open files are flushed), flush again, exit.
+
+    The interpreter's full finalization would also tear down every module the forking
+    process imported, writing to every page shared with it; that copying alone costs a
+    forked program several milliseconds, so it exits here instead.
+    """
+    # Imported here: the cold path, which never calls this, imports nothing more.
+    import atexit
+    import contextlib
+    import gc
+    import threading
+
+    with contextlib.suppress(Exception):
+        threading._shutdown()  # type: ignore[attr-defined]
+    atexit._run_exitfuncs()
+    code = flush_std_streams(code)
+    namespace = main.__dict__
+    for name in [n for n in namespace if n.startswith("_") and n != "__builtins__"]:
+        namespace[name] = None
+    for name in [n for n in namespace if n != "__builtins__"]:
+        namespace[name] = None
+    with contextlib.suppress(Exception):
+        gc.collect()
+    os._exit(flush_std_streams(code))
+
+
+def flush_std_streams(code: int) -> int:
+    """Flush stdout and stderr; as the interpreter, exit 120 when stdout cannot be."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None and not stream.closed:
+                stream.flush()
+        except Exception:
+            if code == 0 and stream is sys.stdout:
+                code = 120
+    return code
 
 
 if __name__ == "__main__":

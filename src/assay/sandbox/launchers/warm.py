@@ -42,6 +42,7 @@ from collections.abc import Callable
 from typing import Any
 
 import launch  # type: ignore[import-not-found]  # the cold path's launcher, next to this file
+from launch import exit_code, shut_down
 
 CONTROL = socket.socket(fileno=int(sys.argv[1]))
 os.close(int(sys.argv[2]))  # bwrap leaves the user namespace fd open
@@ -220,55 +221,6 @@ def become_job(header: dict[str, Any], files: list[tuple[str, bytes]], fds: list
     except SystemExit as exc:
         code = exit_code(exc)
     shut_down(main, code)
-
-
-def exit_code(exc: SystemExit) -> int:
-    """The interpreter's reading of ``sys.exit(value)``."""
-    if exc.code is None:
-        return 0
-    if isinstance(exc.code, int):
-        return exc.code & 0xFF
-    with contextlib.suppress(Exception):
-        sys.stderr.write(f"{exc.code}\n")
-    return 1
-
-
-def shut_down(main: types.ModuleType, code: int) -> None:
-    """End the job as the interpreter's own shutdown would, in the order it does: wait for
-    non-daemon threads, run atexit functions, flush, let the program's globals go (their
-    finalizers run, open files are flushed), flush again, exit.
-
-    The interpreter's full finalization would also tear down every module the executor
-    imported, writing to every page shared with the executor; that copying alone costs a
-    forked job several milliseconds, so it exits here instead.
-    """
-    import atexit
-    import threading
-
-    with contextlib.suppress(Exception):
-        threading._shutdown()  # type: ignore[attr-defined]
-    atexit._run_exitfuncs()
-    code = flush_std_streams(code)
-    namespace = main.__dict__
-    for name in [n for n in namespace if n.startswith("_") and n != "__builtins__"]:
-        namespace[name] = None
-    for name in [n for n in namespace if n != "__builtins__"]:
-        namespace[name] = None
-    with contextlib.suppress(Exception):
-        gc.collect()
-    os._exit(flush_std_streams(code))
-
-
-def flush_std_streams(code: int) -> int:
-    """Flush stdout and stderr; as the interpreter, exit 120 when stdout cannot be."""
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            if stream is not None and not stream.closed:
-                stream.flush()
-        except Exception:
-            if code == 0 and stream is sys.stdout:
-                code = 120
-    return code
 
 
 def set_environment(env: dict[str, str]) -> None:
