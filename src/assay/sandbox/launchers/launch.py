@@ -64,12 +64,20 @@ def run_as_main(code: types.CodeType, path: str, module: types.ModuleType) -> No
         sys.exit(1)
 
 
-def launch(argv: list[str], module: types.ModuleType) -> None:
-    """``argv``: the program file, then its arguments (as ``sys.argv`` will show them)."""
+def launch(argv: list[str], module: types.ModuleType,
+           compiled: types.CodeType | None = None) -> None:
+    """``argv``: the program file, then its arguments (as ``sys.argv`` will show them).
+    ``compiled``: the program's code, when it is known to compile (the warm executor keeps
+    assay's own runners compiled)."""
     status_fd = int(os.environ.pop("ASSAY_STATUS_FD", "-1"))
     keep_status_fd = os.environ.pop(PASS_STATUS_VARIABLE, "") == "1" and status_fd >= 0
     path = argv[0]
-    code = compile_entry(path, status_fd, keep_status_fd)
+    if compiled is None:
+        code = compile_entry(path, status_fd, keep_status_fd)
+    else:
+        code = compiled
+        if status_fd >= 0 and not keep_status_fd:
+            os.close(status_fd)
     if keep_status_fd:
         os.environ["ASSAY_STATUS_FD"] = str(status_fd)
     sys.argv = list(argv)
