@@ -34,6 +34,7 @@ pytest:
 bench: deps
 	$(BIN)/python benchmarks/sandbox_overhead.py
 	$(BIN)/python benchmarks/humaneval_throughput.py
+	$(BIN)/python benchmarks/compiled_throughput.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -76,16 +76,20 @@ def test_partly_wrong_solution_fails_only_the_right_tests(sandbox: Sandbox) -> N
     assert "differed at element [0]" in outcomes["SolutionTest.testDoubled"][1]
 
 
-@pytest.mark.parametrize(("crash", "says"), [
-    ("int[] none = new int[0]; return none[a];", "ArrayIndexOutOfBoundsException"),
-    ("System.exit(3); return 0;", "System.exit"),
-    ("Runtime.getRuntime().halt(4); return 0;", "exited with code 4"),
-    ("return add(a, b);", "StackOverflowError"),
+@pytest.mark.parametrize(("crash", "says", "timeout_s"), [
+    ("int[] none = new int[0]; return none[a];", "ArrayIndexOutOfBoundsException", 1.0),
+    ("System.exit(3); return 0;", "System.exit", 1.0),
+    ("Runtime.getRuntime().halt(4); return 0;", "exited with code 4", 1.0),
+    # Filling the 64 MB stack in the interpreter, then building the error, can take more
+    # than a second on a loaded machine; the test is about the error, not the time limit.
+    ("return add(a, b);", "StackOverflowError", 20.0),
 ])
 def test_a_crash_in_one_test_leaves_the_others_their_outcome(sandbox: Sandbox, crash: str,
-                                                              says: str) -> None:
+                                                              says: str,
+                                                              timeout_s: float) -> None:
+    """A crash (even one that ends the JVM) errors only the tests that hit it."""
     code = SOLUTION.replace("return a + b;", crash)
-    outcomes = run_suite(sandbox, "java", code, JUNIT4_TESTS)
+    outcomes = run_suite(sandbox, "java", code, JUNIT4_TESTS, timeout_s=timeout_s)
     assert statuses(outcomes) == {"SolutionTest.testAdd": "ERROR", "SolutionTest.testHalf": "PASS",
                                   "SolutionTest.testDoubled": "PASS",
                                   "SolutionTest.testAddAgain": "ERROR"}
@@ -257,6 +261,82 @@ public class BoxTest {
                                   "BoxTest.noException": "FAIL",
                                   "BoxTest.ownTimeLimit": "TIMEOUT"}
     assert "IllegalArgumentException: side -1" in outcomes["BoxTest.wrongException"][1]
+
+
+def test_annotations_read_from_class_files_behave_as_junit_says(sandbox: Sandbox) -> None:
+    """The runner reads JUnit's annotations from class files, not through reflection: class
+    and method @Timeout with units, lifecycle methods of a superclass, a skipped class,
+    overloads, and annotations (arrays, nested ones, long constants) it must read past."""
+    tests = """
+import java.lang.annotation.*;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+@Retention(RetentionPolicy.RUNTIME)
+@interface Meta {
+    String[] names();
+    Tag nested();
+    long big() default 1L << 40;
+}
+
+abstract class Base {
+    static int classSetUps;
+    int value;
+
+    @BeforeAll
+    static void once() { classSetUps++; }
+
+    @BeforeEach
+    void baseSetUp() { value = Solution.add(1, 1); }
+}
+
+@Tag("slow")
+@Timeout(value = 300, unit = TimeUnit.MILLISECONDS)
+class LimitsTest extends Base {
+    static final long BIG = 1L << 40;
+    static final double HALF = 0.5;
+
+    @Test
+    @Meta(names = {"a", "b"}, nested = @Tag("x"), big = 7L)
+    @Deprecated(since = "1", forRemoval = false)
+    void inheritsSetUp() {
+        assertEquals(2, value);
+        assertEquals(1, classSetUps);
+    }
+
+    @Test
+    void classLimit() { while (true) { } }
+
+    @Test
+    @Timeout(2)
+    void ownLimitWins() throws InterruptedException { Thread.sleep(500); }
+
+    @Test
+    void overloaded() { assertEquals(BIG * HALF * 2, overloaded(1), 0.0); }
+
+    long overloaded(int times) { return BIG * times; }
+
+    @Test
+    void controlCharacters() { fail("tab\\there\\u0001"); }
+}
+
+@Disabled
+class SkippedTest {
+    @Test
+    void skipped() { }
+}
+"""
+    outcomes = run_suite(sandbox, "java", SOLUTION, tests, timeout_s=5)
+    assert statuses(outcomes) == {"LimitsTest.inheritsSetUp": "PASS",
+                                  "LimitsTest.classLimit": "TIMEOUT",
+                                  "LimitsTest.ownLimitWins": "PASS",
+                                  "LimitsTest.overloaded": "PASS",
+                                  "LimitsTest.controlCharacters": "FAIL",
+                                  "SkippedTest.skipped": "ERROR"}
+    assert "0.3 s time limit" in outcomes["LimitsTest.classLimit"][1]
+    assert outcomes["LimitsTest.controlCharacters"][1].startswith("tab\there\u0001")
+    assert "skipped by @Disabled" in outcomes["SkippedTest.skipped"][1]
 
 
 def test_a_listed_test_the_file_lacks_is_an_error(sandbox: Sandbox) -> None:

@@ -1,6 +1,8 @@
 package assay.junit;
 
+import java.io.File;
 import java.io.FileDescriptor;
+import java.io.FileInputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -24,6 +26,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 /**
  * assay's runner of JUnit-style tests (JUnit 4 and 5 annotations), run inside the sandbox.
@@ -36,6 +39,12 @@ import java.util.Set;
  * stopped safely; the harness restarts the runner for the tests not yet run. The same holds
  * when the code under test ends the JVM (System.exit). Results go to the report fd as JSON
  * lines (see assay.harness.protocol).
+ *
+ * <p>It is written to start fast, since a JVM starts for every (solution, suite): no lambdas,
+ * method references or String.format (the jar is compiled with -XDstringConcat=inline too),
+ * whose first use bootstraps java.lang.invoke, regex and locale data at tens of ms per
+ * start; no reflective calls into the JDK, whose annotation checks spin proxy classes (see
+ * Annotations and DescriptorSetter).
  */
 public final class Runner {
     // The main class, compiled with each solution: it loads this runner from the jar.
@@ -84,7 +93,7 @@ public final class Runner {
                 halt(0);
             }
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(Runner::onExit));
+        Runtime.getRuntime().addShutdownHook(new ExitHook());
         for (String name : new ArrayList<>(new LinkedHashSet<>(names))) {
             runOne(name, classes, timeoutS);
         }
@@ -95,24 +104,31 @@ public final class Runner {
     /**
      * A stream on the inherited report fd. Java cannot open a file descriptor by number, and
      * /proc/self/fd/N of a pipe made by another user is not ours to open: the descriptor's
-     * private field is set instead, by reflection where java.io is open to us, else with
-     * sun.misc.Unsafe (open to every module).
+     * private field is set instead, with sun.misc.Unsafe (open to every module): directly
+     * when the jar carries DescriptorSetter, else through reflection; by reflection on the
+     * field itself where java.io is open to us.
      */
     private static OutputStream openReport(int fd) throws ReflectiveOperationException {
         FileDescriptor descriptor = new FileDescriptor();
         Field field = FileDescriptor.class.getDeclaredField("fd");
         try {
-            field.setAccessible(true);
-            field.setInt(descriptor, fd);
-        } catch (RuntimeException closedToUs) {
-            Class<?> unsafeClass = Class.forName("sun.misc.Unsafe");
-            Field instance = unsafeClass.getDeclaredField("theUnsafe");
-            instance.setAccessible(true);
-            Object unsafe = instance.get(null);
-            Object offset = unsafeClass.getMethod("objectFieldOffset", Field.class)
-                    .invoke(unsafe, field);
-            unsafeClass.getMethod("putInt", Object.class, long.class, int.class)
-                    .invoke(unsafe, descriptor, offset, fd);
+            Class.forName("assay.junit.DescriptorSetter")
+                    .getDeclaredMethod("set", FileDescriptor.class, Field.class, int.class)
+                    .invoke(null, descriptor, field, fd);
+        } catch (ReflectiveOperationException compiledFromSourcesOrNoUnsafe) {
+            try {
+                field.setAccessible(true);
+                field.setInt(descriptor, fd);
+            } catch (RuntimeException closedToUs) {
+                Class<?> unsafeClass = Class.forName("sun.misc.Unsafe");
+                Field instance = unsafeClass.getDeclaredField("theUnsafe");
+                instance.setAccessible(true);
+                Object unsafe = instance.get(null);
+                Object offset = unsafeClass.getMethod("objectFieldOffset", Field.class)
+                        .invoke(unsafe, field);
+                unsafeClass.getMethod("putInt", Object.class, long.class, int.class)
+                        .invoke(unsafe, descriptor, offset, fd);
+            }
         }
         if (!descriptor.valid()) {
             throw new IllegalStateException("report fd " + fd + " is not valid");
@@ -137,12 +153,23 @@ public final class Runner {
     }
 
     /** Shutdown hook: the code under test ended the JVM (System.exit) during a test. */
-    private static void onExit() {
-        String name = current;
-        if (name != null) {
-            result(name, "ERROR", "the JVM exited during the test (System.exit or Runtime.exit"
-                    + " was called)", (System.nanoTime() - currentStart) / 1e9);
-            current = null;
+    private static final class ExitHook extends Thread {
+        @Override
+        public void run() {
+            String name = current;
+            if (name != null) {
+                result(name, "ERROR", "the JVM exited during the test (System.exit or"
+                        + " Runtime.exit was called)", (System.nanoTime() - currentStart) / 1e9);
+                current = null;
+            }
+        }
+    }
+
+    /** Orders methods by name (a class, not a lambda: see the class comment). */
+    private static final class ByName implements Comparator<Method> {
+        @Override
+        public int compare(Method a, Method b) {
+            return a.getName().compareTo(b.getName());
         }
     }
 
@@ -158,7 +185,7 @@ public final class Runner {
                     tests.add(method);
                 }
             }
-            tests.sort(Comparator.comparing(Method::getName));
+            tests.sort(new ByName());
             for (Method method : tests) {
                 names.add(type.getSimpleName() + "." + method.getName());
             }
@@ -166,9 +193,30 @@ public final class Runner {
         return names;
     }
 
+    // JUnit's annotations, by name: they are read from class files (see Annotations).
+    private static final String TEST4 = "org.junit.Test";
+    private static final String TEST5 = "org.junit.jupiter.api.Test";
+    private static final String TIMEOUT = "org.junit.jupiter.api.Timeout";
+    private static final String IGNORE = "org.junit.Ignore";
+    private static final String DISABLED = "org.junit.jupiter.api.Disabled";
+    private static final String BEFORE_CLASS = "org.junit.BeforeClass";
+    private static final String BEFORE_ALL = "org.junit.jupiter.api.BeforeAll";
+    private static final String BEFORE = "org.junit.Before";
+    private static final String BEFORE_EACH = "org.junit.jupiter.api.BeforeEach";
+    private static final String AFTER = "org.junit.After";
+    private static final String AFTER_EACH = "org.junit.jupiter.api.AfterEach";
+
     private static boolean isTest(Method method) {
-        return method.isAnnotationPresent(org.junit.Test.class)
-                || method.isAnnotationPresent(org.junit.jupiter.api.Test.class);
+        return Annotations.has(method, TEST4, FreshLoader.SOURCE)
+                || Annotations.has(method, TEST5, FreshLoader.SOURCE);
+    }
+
+    private static Map<String, Object> annotation(Method method, String name) {
+        return Annotations.of(method, name, FreshLoader.SOURCE);
+    }
+
+    private static Map<String, Object> annotation(Class<?> type, String name) {
+        return Annotations.of(type, name, FreshLoader.SOURCE);
     }
 
     /** What running one test needs, found without running any code of the test class. */
@@ -177,6 +225,7 @@ public final class Runner {
         Method method;
         long ownLimitMs;  // the test's own time limit (@Test(timeout), @Timeout); 0 when none
         String skipped;  // why it does not run (@Ignore, @Disabled), or null
+        Class<? extends Throwable> expected;  // @Test(expected), or null
     }
 
     private static Plan plan(String name, List<String> classes) throws Problem {
@@ -211,36 +260,56 @@ public final class Runner {
             throw new Problem("the test method " + name + " takes parameters; assay runs test"
                     + " methods without parameters only");
         }
-        org.junit.Test junit4 = plan.method.getAnnotation(org.junit.Test.class);
-        if (junit4 != null && junit4.timeout() > 0) {
-            plan.ownLimitMs = junit4.timeout();
+        Map<String, Object> junit4 = annotation(plan.method, TEST4);
+        long timeout = junit4 == null ? 0L : ((Number) junit4.getOrDefault("timeout", 0L))
+                .longValue();
+        if (timeout > 0) {
+            plan.ownLimitMs = timeout;
         }
-        org.junit.jupiter.api.Timeout limit =
-                plan.method.getAnnotation(org.junit.jupiter.api.Timeout.class);
+        Map<String, Object> limit = annotation(plan.method, TIMEOUT);
         if (limit == null) {
-            limit = plan.type.getAnnotation(org.junit.jupiter.api.Timeout.class);
+            limit = annotation(plan.type, TIMEOUT);
         }
         if (limit != null) {
-            plan.ownLimitMs = Math.max(1, limit.unit().toMillis(limit.value()));
+            TimeUnit unit = TimeUnit.valueOf((String) limit.getOrDefault("unit", "SECONDS"));
+            long value = ((Number) limit.getOrDefault("value", 0L)).longValue();
+            plan.ownLimitMs = Math.max(1, unit.toMillis(value));
         }
-        plan.skipped = skipReason(plan.method.getAnnotation(org.junit.Ignore.class),
-                plan.method.getAnnotation(org.junit.jupiter.api.Disabled.class));
+        plan.skipped = skipReason(annotation(plan.method, IGNORE),
+                annotation(plan.method, DISABLED));
         if (plan.skipped == null) {
-            plan.skipped = skipReason(plan.type.getAnnotation(org.junit.Ignore.class),
-                    plan.type.getAnnotation(org.junit.jupiter.api.Disabled.class));
+            plan.skipped = skipReason(annotation(plan.type, IGNORE),
+                    annotation(plan.type, DISABLED));
         }
+        plan.expected = expected(junit4, plan.type);
         return plan;
     }
 
-    private static String skipReason(org.junit.Ignore ignore,
-                                     org.junit.jupiter.api.Disabled disabled) {
+    private static String skipReason(Map<String, Object> ignore, Map<String, Object> disabled) {
         if (ignore != null) {
-            return "@Ignore" + (ignore.value().isEmpty() ? "" : " (" + ignore.value() + ")");
+            String value = (String) ignore.getOrDefault("value", "");
+            return "@Ignore" + (value.isEmpty() ? "" : " (" + value + ")");
         }
         if (disabled != null) {
-            return "@Disabled" + (disabled.value().isEmpty() ? "" : " (" + disabled.value() + ")");
+            String value = (String) disabled.getOrDefault("value", "");
+            return "@Disabled" + (value.isEmpty() ? "" : " (" + value + ")");
         }
         return null;
+    }
+
+    /** The exception a JUnit 4 test expects (@Test(expected)), or null for none. */
+    private static Class<? extends Throwable> expected(Map<String, Object> junit4, Class<?> type)
+            throws Problem {
+        Object name = junit4 == null ? null : junit4.get("expected");
+        if (name == null || name.equals("org.junit.Test$None")) {
+            return null;
+        }
+        try {
+            return Class.forName((String) name, false, type.getClassLoader())
+                    .asSubclass(Throwable.class);
+        } catch (ClassNotFoundException | ClassCastException e) {
+            throw new Problem("the exception @Test(expected) names cannot be loaded: " + e);
+        }
     }
 
     /** A test that cannot run, with the reason. */
@@ -286,14 +355,7 @@ public final class Runner {
         if (plan.ownLimitMs > 0) {
             limitMs = Math.min(limitMs, plan.ownLimitMs);
         }
-        Outcome[] box = new Outcome[1];
-        Thread worker = new Thread(null, () -> {
-            try {
-                box[0] = execute(plan);
-            } catch (Throwable thrown) {
-                box[0] = new Outcome("ERROR", "the test runner failed: " + thrown);
-            }
-        }, "assay-test", TEST_STACK_BYTES);
+        TestThread worker = new TestThread(plan);
         worker.setDaemon(true);
         worker.setContextClassLoader(plan.type.getClassLoader());
         currentStart = start;
@@ -317,9 +379,29 @@ public final class Runner {
             halt(0);
         }
         current = null;
-        Outcome outcome = box[0] != null ? box[0]
+        Outcome outcome = worker.outcome != null ? worker.outcome
                 : new Outcome("ERROR", "the test ended without an outcome");
         result(name, outcome.status, outcome.message, seconds);
+    }
+
+    /** The thread one test runs in, with a stack as deep as the main thread's. */
+    private static final class TestThread extends Thread {
+        private final Plan plan;
+        volatile Outcome outcome;
+
+        TestThread(Plan plan) {
+            super(null, null, "assay-test", TEST_STACK_BYTES);
+            this.plan = plan;
+        }
+
+        @Override
+        public void run() {
+            try {
+                outcome = execute(plan);
+            } catch (Throwable thrown) {
+                outcome = new Outcome("ERROR", "the test runner failed: " + thrown);
+            }
+        }
     }
 
     private static String formatSeconds(long millis) {
@@ -331,8 +413,7 @@ public final class Runner {
         Class<?> type = plan.type;
         try {
             Class.forName(type.getName(), true, type.getClassLoader());
-            for (Method method : lifecycle(type, org.junit.BeforeClass.class,
-                    org.junit.jupiter.api.BeforeAll.class, true)) {
+            for (Method method : lifecycle(type, BEFORE_CLASS, BEFORE_ALL, true)) {
                 if (Modifier.isStatic(method.getModifiers())) {
                     call(method, null);
                 }
@@ -349,8 +430,7 @@ public final class Runner {
             Constructor<?> constructor = type.getDeclaredConstructor();
             constructor.setAccessible(true);
             instance = constructor.newInstance();
-            for (Method method : lifecycle(type, org.junit.BeforeClass.class,
-                    org.junit.jupiter.api.BeforeAll.class, true)) {
+            for (Method method : lifecycle(type, BEFORE_CLASS, BEFORE_ALL, true)) {
                 if (!Modifier.isStatic(method.getModifiers())) {
                     call(method, instance);
                 }
@@ -361,13 +441,10 @@ public final class Runner {
         } catch (Throwable thrown) {
             return describe(unwrap(thrown), type, "in the test class constructor: ");
         }
-        org.junit.Test junit4 = plan.method.getAnnotation(org.junit.Test.class);
-        Class<? extends Throwable> expected = junit4 == null
-                || junit4.expected() == org.junit.Test.None.class ? null : junit4.expected();
+        Class<? extends Throwable> expected = plan.expected;
         Outcome outcome = null;
         try {
-            for (Method method : lifecycle(type, org.junit.Before.class,
-                    org.junit.jupiter.api.BeforeEach.class, true)) {
+            for (Method method : lifecycle(type, BEFORE, BEFORE_EACH, true)) {
                 call(method, instance);
             }
         } catch (Throwable thrown) {
@@ -376,8 +453,7 @@ public final class Runner {
         if (outcome == null) {
             outcome = runBody(plan.method, instance, expected, type);
         }
-        for (Method method : lifecycle(type, org.junit.After.class,
-                org.junit.jupiter.api.AfterEach.class, false)) {
+        for (Method method : lifecycle(type, AFTER, AFTER_EACH, false)) {
             try {
                 call(method, instance);
             } catch (Throwable thrown) {
@@ -432,9 +508,7 @@ public final class Runner {
      * The methods of the class and its superclasses annotated with either annotation,
      * superclasses' first when {@code parentsFirst}; an overridden method counts once.
      */
-    private static List<Method> lifecycle(Class<?> type,
-                                          Class<? extends java.lang.annotation.Annotation> a,
-                                          Class<? extends java.lang.annotation.Annotation> b,
+    private static List<Method> lifecycle(Class<?> type, String a, String b,
                                           boolean parentsFirst) {
         List<Class<?>> chain = new ArrayList<>();
         for (Class<?> c = type; c != null && c != Object.class; c = c.getSuperclass()) {
@@ -445,19 +519,22 @@ public final class Runner {
         for (Class<?> c : chain) {  // subclass first, so that an override hides its parent's
             List<Method> own = new ArrayList<>();
             for (Method method : c.getDeclaredMethods()) {
-                boolean annotated = method.isAnnotationPresent(a) || method.isAnnotationPresent(b);
+                boolean annotated = Annotations.has(method, a, FreshLoader.SOURCE)
+                        || Annotations.has(method, b, FreshLoader.SOURCE);
                 if (annotated && method.getParameterCount() == 0 && seen.add(method.getName())) {
                     own.add(method);
                 }
             }
-            own.sort(Comparator.comparing(Method::getName));
+            own.sort(new ByName());
             perClass.add(own);
         }
         if (parentsFirst) {
             Collections.reverse(perClass);
         }
         List<Method> found = new ArrayList<>();
-        perClass.forEach(found::addAll);
+        for (List<Method> own : perClass) {
+            found.addAll(own);
+        }
         return found;
     }
 
@@ -516,7 +593,11 @@ public final class Runner {
     }
 
     private static String sourceLine(String file, int line) {
-        List<String> lines = SOURCES.computeIfAbsent(file, Runner::readSource);
+        List<String> lines = SOURCES.get(file);
+        if (lines == null) {
+            lines = readSource(file);
+            SOURCES.put(file, lines);
+        }
         if (line > lines.size()) {
             return "";
         }
@@ -544,7 +625,14 @@ public final class Runner {
 
     private static void result(String name, String status, String message, double seconds) {
         emit("{\"result\": " + json(name) + ", \"status\": " + json(status) + ", \"message\": "
-                + json(limit(message)) + ", \"time\": " + String.format("%.6f", seconds) + "}");
+                + json(limit(message)) + ", \"time\": " + sixDecimals(seconds) + "}");
+    }
+
+    /** As String.format("%.6f") of a duration, without loading Formatter (see above). */
+    static String sixDecimals(double seconds) {
+        long micros = Math.round(Math.max(0.0, seconds) * 1e6);
+        String fraction = String.valueOf(1_000_000L + micros % 1_000_000L).substring(1);
+        return micros / 1_000_000L + "." + fraction;
     }
 
     private static void emit(String line) {
@@ -574,7 +662,8 @@ public final class Runner {
             if (c == '"' || c == '\\') {
                 out.append('\\').append(c);
             } else if (c < 0x20 || Character.isSurrogate(c)) {
-                out.append(String.format("\\u%04x", (int) c));
+                String hex = Integer.toHexString(c);
+                out.append("\\u0000", 0, 6 - hex.length()).append(hex);
             } else {
                 out.append(c);
             }
@@ -592,6 +681,8 @@ public final class Runner {
      */
     private static final class FreshLoader extends ClassLoader {
         static final String NAME = "assay-test";
+        private static final String[] CLASS_PATH =
+                System.getProperty("java.class.path", "").split(File.pathSeparator);
 
         FreshLoader() {
             super(NAME, Runner.class.getClassLoader());
@@ -627,9 +718,34 @@ public final class Runner {
             return false;
         }
 
-        private byte[] classBytes(String name) {
+        /** The class files of the classes this loader defined (for Annotations). */
+        static final Annotations.Source SOURCE = new Annotations.Source() {
+            @Override
+            public byte[] classFile(Class<?> type) {
+                return type.getClassLoader() instanceof FreshLoader
+                        ? classBytes(type.getName()) : null;
+            }
+        };
+
+        private static byte[] classBytes(String name) {
             String resource = name.replace('.', '/') + ".class";
             // The compiled solution and tests are on the application class path (/build).
+            // A directory is read directly: the class loader's resource lookup builds URLs
+            // and URL connections, classes that each JVM start would load for nothing.
+            for (String entry : CLASS_PATH) {
+                File directory = new File(entry);
+                if (!directory.isDirectory()) {
+                    break;  // a jar: the class loader looks, in class-path order
+                }
+                File file = new File(directory, resource);
+                if (file.isFile()) {
+                    try (InputStream in = new FileInputStream(file)) {
+                        return in.readAllBytes();
+                    } catch (IOException e) {
+                        return null;
+                    }
+                }
+            }
             try (InputStream in = ClassLoader.getSystemClassLoader().getResourceAsStream(resource)) {
                 return in == null ? null : in.readAllBytes();
             } catch (IOException e) {

@@ -2,16 +2,23 @@
 
 There is no JUnit jar in the sandbox: the tests are compiled against assay's own stand-ins
 for the JUnit annotations and assertions (``runners/java_junit_shims.txt``). Those and the
-runner are compiled once per process with the host's javac into a small jar that each run
-carries, so the javac of a (solution, suite) compiles only the solution, the tests and a
+runner are compiled with the host's javac into a small jar that each run carries, once per
+toolchain and runner version (the jar is kept under the cache root, beside the compile
+cache), so the javac of a (solution, suite) compiles only the solution, the tests and a
 tiny main class. Tests are named ``ClassName.method``; their names are read from the test
 file here, so that a solution that does not compile still gets one ERROR per test.
+
+A cache-warm rerun costs one JVM start per (solution, suite), so the runner is written to
+start fast (see the comment of ``runners/java_junit_runner.java``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import logging
+import os
 import re
 import subprocess
 import tempfile
@@ -23,9 +30,10 @@ from pathlib import Path
 
 from assay.harness.base import Harness, HarnessTask, register_harness, runner_source
 from assay.sandbox import RunSpec
+from assay.sandbox.compile_cache import default_cache_root
 from assay.sandbox.languages import get_language
 from assay.sandbox.languages.base import WORK_DIR, LanguageError
-from assay.sandbox.languages.java import JVM_FLAGS
+from assay.sandbox.languages.java import JAVAC_FLAGS, JVM_FLAGS
 
 log = logging.getLogger(__name__)
 
@@ -111,49 +119,98 @@ class JavaUnitHarness(Harness):
                        report=True, limits=self.limits(task, len(names) or 50))
 
 
-
-def runner_sources() -> dict[str, str]:
-    """The runner and the JUnit stand-ins: package path -> source."""
+def runner_sources(for_jar: bool = False) -> dict[str, str]:
+    """The runner and the JUnit stand-ins: package path -> source. The jar has one more
+    class, which javac warns about (see ``runners/java_junit_descriptor.java``)."""
     parts = _SHIM_MARKER.split(runner_source("java_junit_shims.txt"))
     sources = dict(zip(parts[1::2], parts[2::2], strict=True))
     sources["assay/junit/Runner.java"] = runner_source("java_junit_runner.java")
+    sources["assay/junit/Annotations.java"] = runner_source("java_junit_annotations.java")
+    if for_jar:
+        sources["assay/junit/DescriptorSetter.java"] = runner_source(
+            "java_junit_descriptor.java")
     return sources
 
 
 _JAR_LOCK = threading.Lock()
-_JARS: dict[tuple[str, str], bytes | None] = {}
+_JARS: dict[str, bytes | None] = {}
+# Where built jars are kept, under the cache root beside the compile cache: a new process
+# (each `assay verify`) would otherwise pay ~1 s of host javac before its first Java run.
+JAR_CACHE_DIR = "java-junit"
 
 
 def junit_jar() -> bytes | None:
     """The runner and the stand-ins compiled by the host's javac (the one the sandbox runs),
-    once per process; None when that cannot be done (the run then compiles the sources)."""
+    once per toolchain and runner version and kept on disk; None when that cannot be done
+    (the run then compiles the sources)."""
     try:
         toolchain = get_language("java").toolchain()
     except LanguageError:
         return None
-    key = (toolchain.exe("javac"), toolchain.version)
+    javac = toolchain.exe("javac")
+    sources = runner_sources(for_jar=True)
+    key = _jar_key(javac, toolchain.version, sources)
     with _JAR_LOCK:
         if key not in _JARS:
-            try:
-                _JARS[key] = _compile_jar(toolchain.exe("javac"))
-            except (OSError, subprocess.SubprocessError, RuntimeError) as exc:
-                log.warning("cannot precompile the Java test runner, runs will compile it: %s",
-                            exc)
-                _JARS[key] = None
+            path = default_cache_root() / JAR_CACHE_DIR / f"{key}.jar"
+            jar = _stored_jar(path)
+            if jar is None:
+                try:
+                    jar = _compile_jar(javac, sources)
+                except (OSError, subprocess.SubprocessError, RuntimeError) as exc:
+                    log.warning("cannot precompile the Java test runner, runs will compile "
+                                "it: %s", exc)
+                else:
+                    _store_jar(path, jar)
+            _JARS[key] = jar
         return _JARS[key]
 
 
-def _compile_jar(javac: str) -> bytes:
+def _jar_key(javac: str, version: str, sources: dict[str, str]) -> str:
+    """Hash of everything that decides the jar's bytes."""
+    digest = hashlib.sha256(json.dumps(
+        {"javac": javac, "version": version, "flags": [*JVM_FLAGS, *JAVAC_FLAGS]},
+        sort_keys=True).encode())
+    for name in sorted(sources):
+        digest.update(f"\0{name}\0".encode() + sources[name].encode())
+    return digest.hexdigest()[:32]
+
+
+def _stored_jar(path: Path) -> bytes | None:
+    """The jar kept at ``path``, or None when there is none or it does not read as one."""
+    try:
+        data = path.read_bytes()
+        with zipfile.ZipFile(io.BytesIO(data)) as jar:
+            if jar.testzip() is not None:
+                return None
+        return data
+    except (OSError, zipfile.BadZipFile):
+        return None
+
+
+def _store_jar(path: Path, data: bytes) -> None:
+    """Keep the jar for later processes: written aside and renamed, so that a concurrent
+    reader never sees half of it."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staging = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+        staging.write_bytes(data)
+        os.replace(staging, path)
+    except OSError as exc:  # a read-only cache only costs later processes the compile
+        log.debug("cannot keep the Java test runner jar at %s: %s", path, exc)
+
+
+def _compile_jar(javac: str, runner: dict[str, str]) -> bytes:
     with tempfile.TemporaryDirectory(prefix="assay-junit-") as tmp:
         sources, classes = Path(tmp, "src"), Path(tmp, "classes")
         paths = []
-        for name, text in runner_sources().items():
+        for name, text in runner.items():
             path = sources / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
             paths.append(str(path))
-        done = subprocess.run([javac, *(f"-J{flag}" for flag in JVM_FLAGS), "-encoding",
-                               "UTF-8", "-d", str(classes), *paths],
+        done = subprocess.run([javac, *(f"-J{flag}" for flag in JVM_FLAGS), *JAVAC_FLAGS,
+                               "-d", str(classes), *paths],
                               capture_output=True, text=True, timeout=300, check=False)
         if done.returncode != 0:
             raise RuntimeError(f"javac failed: {(done.stderr or done.stdout)[-1000:]}")
