@@ -26,10 +26,32 @@ def test_key_covers_language_toolchain_flags_and_sources() -> None:
     assert base != compile_key("c", "gcc 12", ["gcc", "-O2"], {"other.c": "x"})
 
 
-def test_compile_errors_are_not_cached(sandbox: Sandbox) -> None:
+def test_compile_errors_are_cached_with_their_message(tmp_path: Path) -> None:
+    """A rerun (a new process, the same cache) does not ask the compiler again about sources
+    it rejected: it gets the same COMPILE_ERROR and message."""
     spec = RunSpec.single("c", "int main(void) { return missing; }\n")
-    assert sandbox.run(spec).compile.cached is False  # type: ignore[union-attr]
-    assert sandbox.run(spec).compile.cached is False  # type: ignore[union-attr]
+    results = []
+    for _ in range(2):
+        with get_sandbox("bwrap", cache=CompileCache(tmp_path), warm=False) as box:
+            results.append(box.run(spec))
+    first, second = (r.compile for r in results)
+    assert first is not None and second is not None
+    assert [r.verdict for r in results] == [Verdict.COMPILE_ERROR] * 2
+    assert (first.cached, second.cached) == (False, True)
+    assert "missing" in first.stderr and second.stderr == first.stderr
+    assert second.verdict is Verdict.COMPILE_ERROR and second.cache_key == first.cache_key
+
+
+def test_a_compile_stopped_by_a_limit_is_not_cached(sandbox: Sandbox) -> None:
+    """A compile cut off by its time limit might pass on a quieter machine: not kept."""
+    from assay.sandbox import Limits
+
+    spec = RunSpec.single("c", C_PROGRAM % "too-slow-to-compile",
+                          compile_limits=Limits(wall_s=0.005, cpu_s=0.005))
+    for _ in range(2):
+        result = sandbox.run(spec)
+        assert result.verdict is Verdict.COMPILE_ERROR
+        assert result.compile is not None and result.compile.cached is False
 
 
 def test_concurrent_workers_compiling_the_same_source(tmp_path: Path) -> None:

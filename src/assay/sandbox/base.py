@@ -130,17 +130,13 @@ class Sandbox(ABC):
         compile_argv = language.compile_argv(toolchain, entry, sorted(files))
         assert compile_argv is not None
         key = compile_key(language.name, toolchain.version, compile_argv, spec.files)
-        compiled = CompileResult(verdict=Verdict.OK, cached=True, cache_key=key)
-        with self.cache.lookup(key) as hit:
-            if hit is not None:
-                return self._run_program(spec, language, toolchain, entry, files, env, hit,
-                                         compiled)
-        with self.cache.compile_lock(key):
-            with self.cache.lookup(key) as hit:
-                done_meanwhile = hit is not None  # by another worker, while we waited
-            if not done_meanwhile:
-                compiled = self._compile(spec, language, toolchain, compile_argv, key, files,
-                                         env)
+        compiled = self._cached_compile(key)
+        if compiled is None:
+            with self.cache.compile_lock(key):
+                compiled = self._cached_compile(key)  # by another worker, while we waited
+                if compiled is None:
+                    compiled = self._compile(spec, language, toolchain, compile_argv, key,
+                                             files, env)
         if compiled.verdict is not Verdict.OK:
             overall = (Verdict.SANDBOX_ERROR if compiled.verdict is Verdict.SANDBOX_ERROR
                        else Verdict.COMPILE_ERROR)
@@ -153,6 +149,17 @@ class Sandbox(ABC):
                                  error="compiled artefact vanished from the cache")
             return self._run_program(spec, language, toolchain, entry, files, env, artefact,
                                      compiled)
+
+    def _cached_compile(self, key: str) -> CompileResult | None:
+        """The cached compile of ``key``: its artefact is there (OK), or the compiler's
+        rejection of the same sources (COMPILE_ERROR with its message); None on a miss."""
+        with self.cache.lookup(key) as hit:
+            if hit is None:
+                return None
+            failure = self.cache.failure(hit)
+        if failure is None:
+            return CompileResult(verdict=Verdict.OK, cached=True, cache_key=key)
+        return CompileResult.model_validate({**failure, "cached": True, "cache_key": key})
 
     def _compile(self, spec: RunSpec, language: Language, toolchain: Toolchain,
                  argv: list[str], key: str, files: Mapping[str, bytes],
@@ -178,6 +185,10 @@ class Sandbox(ABC):
         self.cache.discard(staging)
         verdict = Verdict.COMPILE_ERROR if result.verdict in _BUILD_FAILURES else result.verdict
         fields = {**result.model_dump(), "verdict": verdict}
+        if result.verdict is Verdict.RUNTIME_ERROR:
+            # The compiler rejected the sources, within every limit: it always will, so a
+            # rerun need not ask again. (A compile stopped by a limit may pass another time.)
+            self.cache.commit_failure(key, fields)
         return CompileResult(**fields, cached=False, cache_key=key)
 
     def _build_cache(self, language: Language) -> Path:

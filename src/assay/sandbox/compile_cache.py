@@ -23,6 +23,7 @@ from assay.sandbox.spec import file_bytes
 
 DEFAULT_MAX_BYTES = 2 * 1024**3
 META = "assay-entry.json"
+FAILURE = "assay-compile-error.json"  # in an entry whose sources do not compile
 
 
 def default_cache_root() -> Path:
@@ -140,6 +141,22 @@ class CompileCache:
         self._commits += 1
         if self._commits % 8 == 1:
             self.evict()
+
+    def commit_failure(self, key: str, result: Mapping[str, object]) -> None:
+        """Keep the compiler's rejection of ``key``'s sources (its result's fields) in place
+        of an artefact."""
+        staging = self.new_staging_dir()
+        (staging / FAILURE).write_text(json.dumps(dict(result), default=str))
+        self.commit(key, staging, {"failed": True})
+
+    @staticmethod
+    def failure(entry: Path) -> dict[str, object] | None:
+        """The compile result kept in an entry of sources that do not compile, else None."""
+        try:
+            value = json.loads((entry / FAILURE).read_text())
+        except FileNotFoundError:
+            return None
+        return value if isinstance(value, dict) else None
 
     def entries(self) -> list[tuple[float, int, Path]]:
         found = []
