@@ -35,6 +35,10 @@ bench: deps
 	$(BIN)/python benchmarks/sandbox_overhead.py
 	$(BIN)/python benchmarks/humaneval_throughput.py
 	$(BIN)/python benchmarks/compiled_throughput.py
+	$(BIN)/python benchmarks/io_throughput.py
+	$(BIN)/python benchmarks/js_batch_throughput.py
+	$(BIN)/python benchmarks/trace_capture.py
+	$(BIN)/python benchmarks/scale_verify.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -49,6 +49,11 @@ SAME = {
     "empty stdin": "import sys\nprint(repr(sys.stdin.read()))",
     "argv and main": "import sys, os\nprint(sys.argv, __name__, __file__, sys.path[0], "
                      "os.getcwd(), sorted(os.listdir('.')))",
+    "files and modes": "import os\nfor root, dirs, files in sorted(os.walk('.')):\n"
+                       "    for name in sorted(dirs + files):\n"
+                       "        path = os.path.join(root, name)\n"
+                       "        print(path, oct(os.stat(path).st_mode), open(path).read() "
+                       "if os.path.isfile(path) else '')",
     "environment": "import os\nprint(sorted(os.environ.items()))",
     "identity": "import os\nprint(os.getuid(), os.geteuid(), os.getgid(), os.getgroups(), "
                 "oct(os.umask(0)))",
@@ -106,9 +111,11 @@ RACY = {"killed", "fork bomb", "stdout flood", "memory hog"}
 @pytest.mark.parametrize("name", sorted(SAME))
 def test_warm_and_cold_give_the_same_outcome(warm: BwrapSandbox, sandbox_cold: BwrapSandbox,
                                              name: str) -> None:
-    spec = RunSpec.single("python", SAME[name], stdin=b"abc\n" if name == "stdin" else b"",
-                          argv=("x", "y") if name == "argv and main" else (),
-                          limits=LIMITS.get(name, QUICK))
+    files = {"data/deep/input.txt": "some data"} if name == "files and modes" else {}
+    spec = RunSpec(language="python", files={"main.py": SAME[name], **files}, entry="main.py",
+                   stdin=b"abc\n" if name == "stdin" else b"",
+                   argv=("x", "y") if name == "argv and main" else (),
+                   limits=LIMITS.get(name, QUICK))
     jobs, replaced = pool(warm).jobs, pool(warm).replaced
     hot, cold = warm.run(spec), sandbox_cold.run(spec)
     assert (pool(warm).jobs, pool(warm).replaced) == (jobs + 1, replaced)  # it ran warm

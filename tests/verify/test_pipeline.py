@@ -138,3 +138,25 @@ def test_killed_verify_resumes_to_the_output_of_an_uninterrupted_run(tmp_path: P
     ids = [json.loads(line)["solution_id"] for line in
            (tmp_path / "resumed.jsonl").read_text().splitlines()]
     assert ids == [s["id"] for s in slow]
+
+
+def test_batches_are_large_then_shrink_so_that_workers_finish_together() -> None:
+    from assay.data import Problem, Solution
+    from assay.verify.pipeline import batched, task_for
+
+    unit = Problem.model_validate(problem("p1"))
+    jobs = [(Solution(id=str(i), problem_id="p1", code="x = 1"),
+             task_for(unit, Solution(id=str(i), problem_id="p1", code="x = 1"),
+                      VerifyConfig()), str(i)) for i in range(300)]
+    read = [0]
+
+    def counted() -> Any:
+        for job in jobs:
+            read[0] += 1
+            yield job
+
+    sizes = [len(b) for b in batched(counted(), 64, lambda: len(jobs) - read[0], workers=2)]
+    assert sum(sizes) == 300 and max(sizes) == 64
+    assert sizes[0] == 64 and sizes[-1] < 16  # large while much is left, small at the end
+    assert sizes == sorted(sizes, reverse=True)
+    assert [len(b) for b in batched(iter(jobs), 64)] == [64, 64, 64, 64, 44]  # no countdown

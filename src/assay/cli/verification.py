@@ -80,9 +80,11 @@ def verify_command(
     timeout: float = typer.Option(None, "--timeout", min=0.001,
                                   help="Time limit of each test, overriding the suites'."),
     memory_mb: int = typer.Option(512, "--memory-mb", min=16, help="Memory per solution."),
-    batch_size: int = typer.Option(32, "--batch-size", min=1, help="Solutions per sandbox "
-                                   "run where the harness batches (each test still runs "
-                                   "in its own process)."),
+    batch_size: int = typer.Option(64, "--batch-size", min=1, help="The most solutions "
+                                   "per sandbox run where the harness batches (each "
+                                   "solution's tests still run in a process of their own; "
+                                   "batches shrink near the end so every worker stays "
+                                   "busy)."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     backend: str = BACKEND_OPTION,
     cold: bool = COLD_OPTION,

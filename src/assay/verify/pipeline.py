@@ -20,7 +20,7 @@ import numpy as np
 from assay.data.errors import InputError
 from assay.data.io import RecordWriter, read_numbered_records, read_rows
 from assay.data.records import Problem, Solution, SolutionReport, Status, TestSuite
-from assay.engine import RunStore, content_key, run_streaming
+from assay.engine import RunStore, content_key, default_workers, run_streaming
 from assay.harness import Harness, HarnessTask, SuiteRun, get_harness, run_batch, run_tests
 from assay.sandbox import Sandbox
 from assay.sandbox.languages import get_language
@@ -28,6 +28,7 @@ from assay.verify.scoring import mean_pass_at_k, pass_fraction, score
 from assay.verify.selection import DEFAULT_TAUS, SweepCounter, SweepRow
 
 REPORT_KIND = "solution-report"
+MIN_BATCH = 4  # the smallest batch the end of a run shrinks to
 PASS_AT = (1, 5, 10)
 
 Progress = Callable[[SolutionReport, bool], None]  # (report, came from the store)
@@ -42,15 +43,16 @@ class VerifyConfig:
         memory_mb: Memory of each solution's run.
         timeout_s: Time limit of each test, overriding the suites' own.
         tau: Pass-fraction threshold used in the summary ("retained at tau").
-        batch_size: Solutions verified per sandbox run by harnesses that can batch (each
-            test still runs in its own process).
+        batch_size: The most solutions verified per sandbox run by harnesses that can batch
+            (each solution's tests still run in a process of their own); batches shrink
+            near the end of the run so that every worker stays busy.
     """
 
     workers: int | None = None
     memory_mb: int = 512
     timeout_s: float | None = None
     tau: float = 1.0
-    batch_size: int = 32
+    batch_size: int = 64
 
 
 @dataclass
@@ -182,17 +184,28 @@ def make_report(task: HarnessTask, run: SuiteRun, solution_id: str, key: str
 Job = tuple[Solution, HarnessTask, str]
 
 
-def batched(jobs: Iterator[Job], size: int) -> Iterator[list[Job]]:
-    """Consecutive jobs of one harness, up to ``size`` per batch (1 when it cannot batch)."""
+def batched(jobs: Iterator[Job], size: int, left: Callable[[], int] | None = None,
+            workers: int = 1) -> Iterator[list[Job]]:
+    """Consecutive jobs of one harness, up to ``size`` per batch (1 when it cannot batch).
+
+    Batches are as large as allowed while there is much work left: each costs a sandbox run
+    and a runner start. Near the end of the input (``left()``: jobs still to come after the
+    one being read), they shrink to what keeps every worker busy, so that the workers finish
+    together instead of one waiting for another's last large batch.
+    """
     batch: list[Job] = []
+    target = size
     for job in jobs:
         task = job[1]
         harness = get_harness(task.suite.kind, task.language)
-        if batch and (len(batch) >= size or not harness.batchable
+        if batch and (len(batch) >= target or not harness.batchable
                       or (batch[0][1].suite.kind, batch[0][1].language)
                       != (task.suite.kind, task.language)):
             yield batch
             batch = []
+        if not batch and left is not None:
+            share = -(-(left() + 1) // (2 * workers))  # half of a worker's share, rounded up
+            target = max(min(MIN_BATCH, size), min(size, share))
         batch.append(job)
     if batch:
         yield batch
@@ -210,14 +223,17 @@ def verify(problems_path: str | Path, solutions_path: str | Path, output: str | 
     """
     config = config or VerifyConfig()
     problems = load_problems(problems_path)
-    check_solutions(solutions_path, problems)  # nothing runs on bad input
+    total = check_solutions(solutions_path, problems)  # nothing runs on bad input
+    read = 0  # solutions read so far by jobs()
     fresh: dict[str, SolutionReport] = {}
     suites: dict[str, str] = {}  # problem id -> digest of its suite (as this run sees it)
     # Which report goes where in the output, in input order, kept on disk (not in memory).
     with tempfile.TemporaryFile("w+", encoding="utf-8") as order:
 
         def jobs() -> Iterator[Job]:
+            nonlocal read
             for solution in iter_solutions(solutions_path, problems):
+                read += 1
                 problem = problems[solution.problem_id]
                 task = task_for(problem, solution, config)
                 if problem.id not in suites:
@@ -237,8 +253,9 @@ def verify(problems_path: str | Path, solutions_path: str | Path, output: str | 
             return [make_report(task, run, solution.id, key)
                     for (solution, task, key), run in zip(batch, runs, strict=True)]
 
-        batches = batched(jobs(), config.batch_size)
-        for _, reports in run_streaming(batches, work, workers=config.workers):
+        workers = config.workers or default_workers()
+        batches = batched(jobs(), config.batch_size, lambda: total - read, workers)
+        for _, reports in run_streaming(batches, work, workers=workers):
             # One transaction per batch: a kill loses at most the batch being committed.
             store.put_many([(report.key, REPORT_KIND, report.model_dump(mode="json"))
                             for report in reports if report.complete])

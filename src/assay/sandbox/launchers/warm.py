@@ -226,9 +226,10 @@ def become_job(header: dict[str, Any], files: list[tuple[str, bytes]], fds: list
     take_fds([stdin, stdout, stderr, *channels])
     for resource_id, soft, hard in header["rlimits"]:
         resource.setrlimit(resource_id, (soft, hard))
-    os.umask(header["umask"])
     os.chdir(WORK_DIR)
+    os.umask(0)  # the files' modes exactly as the cold path makes them
     write_files(files)
+    os.umask(header["umask"])
     set_environment(header["env"])
     sys.modules.pop("launch", None)  # as on the cold path, where it is __main__
     argv = header["argv"]
@@ -288,15 +289,13 @@ def take_fds(fds: list[int]) -> None:
 
 
 def write_files(files: list[tuple[str, bytes]]) -> None:
+    """The job's files in /work: directories 0777 and files 0666, as bwrap makes them on the
+    cold path (the caller has set the umask to 0)."""
     for name, content in files:
         path = os.path.join(WORK_DIR, name)
-        parent = os.path.dirname(path)
-        if parent != WORK_DIR:
-            os.makedirs(parent, exist_ok=True)
-            os.chmod(parent, 0o777)
+        os.makedirs(os.path.dirname(path), mode=0o777, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
         try:
-            os.fchmod(fd, 0o666)
             view = memoryview(content)
             while view:
                 view = view[os.write(fd, view):]

@@ -258,10 +258,15 @@ def is_runner(source: bytes) -> bool:
     return hashlib.sha256(source).digest() in _runner_digests()
 
 
+@functools.cache
 def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    """assay's umask, which a cold run inherits; read, not set and restored, because the
+    umask is the whole process's and another thread may be creating files."""
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    return 0o022
 
 
 class _JobFds:

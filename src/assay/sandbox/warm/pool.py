@@ -67,6 +67,9 @@ class WarmPool:
             self.replaced += 1
             executor.close()
             return None
+        except BaseException:  # not the executor's fault, but it is mid-job: not reusable
+            executor.close()
+            raise
         self._checkin(key, executor)
         with self._lock:
             self.jobs += 1
