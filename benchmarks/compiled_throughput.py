@@ -674,9 +674,28 @@ class Style(ABC):
     def test_file(self, spec: Spec, indices: list[int]) -> str:
         """A test file with the tests of these indices."""
 
-    @abstractmethod
+    # How the language writes a list of ints ({} is the comma-separated items), a string,
+    # and the suffix of a 64-bit integer literal.
+    ints_format: str
+    long_suffix = ""
+
+    def string(self, text: str) -> str:
+        return json.dumps(text)
+
+    def ints(self, items: list[int]) -> str:
+        return self.ints_format.format(", ".join(map(str, items)))
+
     def value(self, value: Value, kind: str) -> str:
         """A literal of the value, as an expected value."""
+        if kind == "ints":
+            assert isinstance(value, list)
+            return self.ints(value)
+        if kind == "str":
+            assert isinstance(value, str)
+            return self.string(value)
+        if kind == "bool":
+            return "true" if value else "false"
+        return f"{value}{self.long_suffix}" if kind == "long" else str(value)
 
     def argument(self, value: Value, kind: str) -> str:
         return self.value(value, kind)
@@ -697,15 +716,11 @@ class CppStyle(Style):
     def test_name(self, index: int) -> str:
         return f"test_{index}"
 
-    def value(self, value: Value, kind: str) -> str:
-        if kind == "ints":
-            assert isinstance(value, list)
-            return "std::vector<int>{" + ", ".join(map(str, value)) + "}"
-        if kind == "str":
-            return f"std::string({json.dumps(value)})"
-        if kind == "bool":
-            return "true" if value else "false"
-        return f"{value}LL" if kind == "long" else str(value)
+    ints_format = "std::vector<int>{{{}}}"
+    long_suffix = "LL"
+
+    def string(self, text: str) -> str:
+        return f"std::string({json.dumps(text)})"
 
     def test_file(self, spec: Spec, indices: list[int]) -> str:
         lines = ["#include <cassert>", "#include <string>", "#include <vector>", ""]
@@ -728,15 +743,8 @@ class JavaStyle(Style):
     def test_name(self, index: int) -> str:
         return f"SolutionTest.test{index}"
 
-    def value(self, value: Value, kind: str) -> str:
-        if kind == "ints":
-            assert isinstance(value, list)
-            return "new int[] {" + ", ".join(map(str, value)) + "}"
-        if kind == "str":
-            return json.dumps(value)
-        if kind == "bool":
-            return "true" if value else "false"
-        return f"{value}L" if kind == "long" else str(value)
+    ints_format = "new int[] {{{}}}"
+    long_suffix = "L"
 
     def test_file(self, spec: Spec, indices: list[int]) -> str:
         lines = ["import org.junit.Test;", "import static org.junit.Assert.*;", "",
@@ -760,15 +768,7 @@ class GoStyle(Style):
     def test_name(self, index: int) -> str:
         return f"Test{index}"
 
-    def value(self, value: Value, kind: str) -> str:
-        if kind == "ints":
-            assert isinstance(value, list)
-            return "[]int{" + ", ".join(map(str, value)) + "}"
-        if kind == "str":
-            return json.dumps(value)
-        if kind == "bool":
-            return "true" if value else "false"
-        return str(value)
+    ints_format = "[]int{{{}}}"
 
     def test_file(self, spec: Spec, indices: list[int]) -> str:
         imports = ['"reflect"', '"testing"'] if spec.returns == "ints" else ['"testing"']
@@ -801,16 +801,10 @@ class RustStyle(Style):
             return "&[" + ", ".join(map(str, value)) + "]"
         return self.value(value, kind)
 
-    def value(self, value: Value, kind: str) -> str:
-        if kind == "ints":
-            assert isinstance(value, list)
-            return ("vec![" + ", ".join(map(str, value)) + "]" if value
-                    else "Vec::<i32>::new()")  # vec![] alone has no element type
-        if kind == "str":
-            return json.dumps(value)
-        if kind == "bool":
-            return "true" if value else "false"
-        return str(value)
+    ints_format = "vec![{}]"
+
+    def ints(self, items: list[int]) -> str:
+        return super().ints(items) if items else "Vec::<i32>::new()"  # vec![] has no type
 
     def test_file(self, spec: Spec, indices: list[int]) -> str:
         lines = ["#[cfg(test)]", "mod tests {", "    use super::*;", ""]
