@@ -195,3 +195,27 @@ def test_nested_user_namespaces_are_refused(sandbox: Sandbox) -> None:
     result = sandbox.run(RunSpec.single(
         "bash", "unshare --user --map-root-user true && echo NESTED || echo refused"))
     assert result.stdout == "refused\n"
+
+
+KEYRING_PROGRAM = """
+import ctypes, sys
+libc = ctypes.CDLL(None, use_errno=True)
+if sys.argv[1] == "leave":  # add_key("user", ..., KEY_SPEC_USER_KEYRING)
+    found = libc.syscall(248, b"user", b"assay-note", b"answer is 42", 12, -4)
+else:  # request_key("user", ...): searches the user keyring
+    found = libc.syscall(249, b"user", b"assay-note", None, 0)
+print(found, ctypes.get_errno())
+"""
+
+
+@pytest.mark.parametrize("path", ["warm", "cold"])
+def test_no_run_can_leave_a_key_for_the_next(sandbox: Sandbox, sandbox_cold: Sandbox,
+                                              path: str) -> None:
+    """Guards against the kernel keyring: the user keyring of the sandbox's uid outlives a
+    run (it belongs to the user namespace every run shares), so a key one program added was
+    there for the next run to read."""
+    box = sandbox if path == "warm" else sandbox_cold
+    left = box.run(RunSpec.single("python", KEYRING_PROGRAM, argv=("leave",)))
+    found = box.run(RunSpec.single("python", KEYRING_PROGRAM, argv=("find",)))
+    assert left.stdout.split() == ["-1", "1"], left.stderr  # EPERM
+    assert found.stdout.split() == ["-1", "1"], found.stderr

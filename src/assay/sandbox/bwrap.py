@@ -8,6 +8,7 @@ import posixpath
 from collections.abc import Iterable
 from pathlib import Path
 
+from assay.sandbox import seccomp
 from assay.sandbox.base import (
     SANDBOXED_VARIABLE,
     Sandbox,
@@ -180,6 +181,10 @@ class BwrapSandbox(Sandbox):
             env["ASSAY_REPORT_FD"] = str(report_fd)
         for key, value in env.items():
             args += ["--setenv", key, value]
+        if seccomp.supported():  # inherited by every process of the run (warm jobs too)
+            rules = pipes.memfd(seccomp.keyring_filter())
+            pass_fds.append(rules)
+            args += ["--seccomp", str(rules)]
         gate = pipes.gate_reader()
         started = pipes.channel_writer("bwrap-status")
         pass_fds += [gate, started]
