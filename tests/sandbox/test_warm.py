@@ -174,6 +174,8 @@ def test_nothing_one_job_leaves_reaches_the_next(warm: BwrapSandbox) -> None:
         assert libc.shmget(0, 4096, 0o1600) >= 0   # IPC_PRIVATE | IPC_CREAT | 0600
         assert libc.semget(0, 1, 0o1600) >= 0
         assert libc.msgget(0, 0o1600) >= 0
+        rt = ctypes.CDLL('librt.so.1', use_errno=True)
+        assert rt.mq_open(b'/leak', os.O_RDWR | os.O_CREAT, 0o600, None) >= 0
         if os.fork() == 0:
             os.setsid()
             if os.fork() == 0:
@@ -195,6 +197,7 @@ def test_nothing_one_job_leaves_reaches_the_next(warm: BwrapSandbox) -> None:
         found += os.listdir('/tmp')
         for kind in ('shm', 'sem', 'msg'):
             found += open(f'/proc/sysvipc/{kind}').read().splitlines()[1:]
+        found += os.listdir('/dev/mqueue')
         me = str(os.getpid())
         found += [p for p in os.listdir('/proc') if p.isdigit()
                   and os.stat(f'/proc/{p}').st_uid == os.getuid() and p != me]

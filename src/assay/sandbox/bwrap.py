@@ -158,7 +158,9 @@ class BwrapSandbox(Sandbox):
         for mount in step.toolchain.mounts:
             args += ["--ro-bind", mount, mount]
         disk = str(step.limits.disk_mb * MIB)
-        args += ["--proc", "/proc", "--dev", "/dev",
+        # The IPC namespace's POSIX message queues at /dev/mqueue, where a warm executor can
+        # list (and remove) what a job left.
+        args += ["--proc", "/proc", "--dev", "/dev", "--mqueue", "/dev/mqueue",
                  "--perms", "1777", "--size", disk, "--tmpfs", "/tmp",
                  "--perms", "0777", "--size", disk, "--tmpfs", WORK_DIR,
                  "--ro-bind", str(LAUNCHERS), LAUNCHER_DIR]

@@ -49,7 +49,9 @@ CONTROL = socket.socket(fileno=int(sys.argv[1]))
 os.close(int(sys.argv[2]))  # bwrap leaves the user namespace fd open
 SANDBOX_UID = SANDBOX_GID = 65534
 WORK_DIR = "/work"
-SCRATCH_DIRS = (WORK_DIR, "/tmp")
+# Emptied after every job: the work dir, /tmp, and the POSIX message queues of the IPC
+# namespace the executor's jobs share (bwrap mounts them at /dev/mqueue).
+SCRATCH_DIRS = (WORK_DIR, "/tmp", "/dev/mqueue")
 MAX_FDS = 16
 GATE_OPEN = b"x"
 SETUP_FAILED = 125  # the exit status of a job whose process could not be set up
