@@ -332,7 +332,8 @@ def test_plans(tests_source, entry_point, cache={}):  # noqa: B006 - the cache o
     their tests, which are parsed and compiled once."""
     key = (tests_source, entry_point)
     if key not in cache:
-        cache.clear() if len(cache) > 64 else None
+        if len(cache) > 64:
+            cache.clear()
         cache[key] = _test_plans(tests_source, entry_point)
     return cache[key]
 

@@ -69,7 +69,6 @@ class WarmExecutor:
         assert sandbox.cgroups is not None and sandbox.userns_fd is not None
         self.sandbox = sandbox
         self.cgroups = sandbox.cgroups
-        self.jobs = 0
         self._dirty = False  # the last job's clean-up has not been confirmed yet
         host_end, inner_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.control = host_end
@@ -119,7 +118,6 @@ class WarmExecutor:
                 self._expect("pid", REPLY_TIMEOUT_S)
                 start = time.monotonic()
                 self._release(group, fds)
-                self.jobs += 1
                 self._dirty = True
                 streams = Streams(fds.stdout, fds.stderr, fds.channel_readers,
                                   step.limits.output_bytes)
@@ -151,7 +149,9 @@ class WarmExecutor:
         for position, name in enumerate(fds.channel_names, start=3):
             env[f"ASSAY_{name.upper()}_FD"] = str(position)
         entry = step.argv[2] if len(step.argv) > 2 else ""
-        runner = entry if entry in step.files and is_runner(step.files[entry]) else None
+        digest = hashlib.sha256(step.files[entry]).hexdigest() if entry in step.files else ""
+        # assay's own runner: the executor compiles it once, keyed by this digest.
+        runner = [entry, digest] if digest in _runner_digests() else None
         header = json.dumps({
             "argv": list(step.argv), "env": env, "umask": _umask(), "runner": runner,
             "rlimits": [[which, soft, hard] for which, (soft, hard) in rlimits.items()],
@@ -243,19 +243,15 @@ class WarmExecutor:
 
 
 @functools.cache
-def _runner_digests() -> frozenset[bytes]:
+def _runner_digests() -> frozenset[str]:
     """Digests of assay's own Python runners (harness and trace), which a warm executor may
     compile once for many jobs."""
     found = set()
     for package in ("assay.harness", "assay.trace"):
         for entry in (importlib.resources.files(package) / "runners").iterdir():
             if entry.name.endswith(".py"):
-                found.add(hashlib.sha256(entry.read_bytes()).digest())
+                found.add(hashlib.sha256(entry.read_bytes()).hexdigest())
     return frozenset(found)
-
-
-def is_runner(source: bytes) -> bool:
-    return hashlib.sha256(source).digest() in _runner_digests()
 
 
 @functools.cache

@@ -26,8 +26,7 @@ def executor_key(step: Step) -> Hashable:
     """Jobs share an executor when its interpreter started as theirs would: same toolchain,
     same environment (but assay's per-job variables, which the interpreter does not read
     at start-up), same size of /work and /tmp."""
-    env = tuple(sorted((k, v) for k, v in step.env.items()
-                       if not k.startswith(JOB_VARIABLE_PREFIX)))
+    env = tuple(sorted(_startup_env(step).items()))
     toolchain = step.toolchain
     return (toolchain.version, tuple(sorted(toolchain.executables.items())), toolchain.mounts,
             env, step.limits.disk_mb)
@@ -107,12 +106,6 @@ class WarmPool:
             return subprocess.Popen(*args, **kwargs)
 
         return self._spawner.submit(start).result()
-
-    @property
-    def failures(self) -> dict[Hashable, str]:
-        """Keys whose executor could not start, and why."""
-        with self._lock:
-            return dict(self._failed)
 
     def close(self) -> None:
         with self._lock:
