@@ -1,4 +1,5 @@
-"""``assay swe``: SWE-style tasks from git history (``mine``; ``build`` and ``eval`` later)."""
+"""``assay swe``: SWE-style tasks from git history: ``mine`` here; ``build`` and ``eval`` in
+``swe_tasks``."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from assay.cli import swe_tasks
 from assay.cli.common import EXIT_FAILED, EXIT_SANDBOX, EXIT_USAGE, console, err_console, fail
 from assay.data import InputError, RecordWriter
 from assay.swe.git import GitError, GitRepo
@@ -167,6 +169,10 @@ def _table(summary: dict[str, Any]) -> Table:
 
 
 swe_app.command("mine", help=MINE_HELP, epilog=MINE_EPILOG)(mine_command)
+swe_app.command("build", help=swe_tasks.BUILD_HELP, epilog=swe_tasks.BUILD_EPILOG)(
+    swe_tasks.build_command)
+swe_app.command("eval", help=swe_tasks.EVAL_HELP, epilog=swe_tasks.EVAL_EPILOG)(
+    swe_tasks.eval_command)
 
 
 if __name__ == "__main__":

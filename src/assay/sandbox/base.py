@@ -8,7 +8,7 @@ import shutil
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -70,6 +70,11 @@ class Sandbox(ABC):
     def prepare_writable_dir(self, path: Path) -> None:
         """Make a host dir writable by the sandboxed user (backends that switch uid)."""
 
+    def prepare_writable_tree(self, path: Path) -> None:
+        """``prepare_writable_dir`` for a directory and everything below it (symlinks are
+        never followed)."""
+        self.prepare_writable_dir(path)
+
     def release_idle(self) -> None:
         """Stop what the backend keeps running between runs (warm executors); later runs
         start it again."""
@@ -88,7 +93,7 @@ class Sandbox(ABC):
     def run(self, spec: RunSpec) -> RunResult:
         """Compile (if needed) and run one program; never raises for what the program does."""
         language = get_language(spec.language)
-        toolchain = language.toolchain()
+        toolchain = with_toolchains(language.toolchain(), spec.toolchains)
         entry = resolve_entry(spec, language)
         try:
             return self._run(spec, language, toolchain, entry)
@@ -105,7 +110,7 @@ class Sandbox(ABC):
         """
         for spec in specs:
             language = get_language(spec.language)
-            language.toolchain()
+            with_toolchains(language.toolchain(), spec.toolchains)
             resolve_entry(spec, language)
         workers = max(1, workers or os.cpu_count() or 1)
         results: list[RunResult | None] = [None] * len(specs)
@@ -233,6 +238,21 @@ def _as_compile_error(result: StepResult, message: str) -> CompileResult:
     fields.update(verdict=Verdict.COMPILE_ERROR, stdout="", stderr=message,
                   stdout_truncated=False, stderr_truncated=False)
     return CompileResult(**fields)
+
+
+def with_toolchains(toolchain: Toolchain, others: Sequence[str]) -> Toolchain:
+    """``toolchain`` with the mounts and PATH dirs of other languages' toolchains added
+    (``RunSpec.toolchains``). Raises LanguageError when one is unknown or missing."""
+    if not others:
+        return toolchain
+    mounts = list(toolchain.mounts)
+    path_dirs = list(toolchain.path_dirs)
+    for name in others:
+        other = get_language(name).toolchain()
+        mounts += [m for m in other.mounts if m not in mounts]
+        bin_dirs = [os.path.dirname(exe) for exe in other.executables.values()]
+        path_dirs += [d for d in [*other.path_dirs, *bin_dirs] if d not in path_dirs]
+    return replace(toolchain, mounts=tuple(mounts), path_dirs=tuple(path_dirs))
 
 
 def resolve_entry(spec: RunSpec, language: Language) -> str:

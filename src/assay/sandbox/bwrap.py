@@ -102,6 +102,15 @@ class BwrapSandbox(Sandbox):
         if self.as_root:
             os.chown(path, SANDBOX_UID, SANDBOX_GID)
 
+    def prepare_writable_tree(self, path: Path) -> None:
+        if not self.as_root:
+            return
+        os.chown(path, SANDBOX_UID, SANDBOX_GID, follow_symlinks=False)
+        for parent, dirs, files in os.walk(path):
+            for name in dirs + files:
+                os.chown(os.path.join(parent, name), SANDBOX_UID, SANDBOX_GID,
+                         follow_symlinks=False)
+
     def execute(self, step: Step) -> RawExit:
         if step.warm and self.warm_pool is not None and not step.binds and not step.network:
             raw = self.warm_pool.execute(step)

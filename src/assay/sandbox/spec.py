@@ -126,6 +126,9 @@ class RunSpec:
         report: Give the program a report channel: a pipe whose write end is the fd named
             by ``ASSAY_REPORT_FD``. What it writes there comes back in ``RunResult.report``,
             apart from stdout, so printing cannot forge it (test harnesses use it).
+        toolchains: More languages whose toolchains the run needs besides its own (a bash
+            script that runs ``go test`` names ``go``): their directories are mounted and
+            their ``bin`` dirs put on PATH. Their environment variables are not set.
     """
 
     language: str
@@ -140,6 +143,7 @@ class RunSpec:
     binds: tuple[Bind, ...] = ()
     network: bool = False
     report: bool = False
+    toolchains: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.files:
@@ -155,6 +159,7 @@ class RunSpec:
         object.__setattr__(self, "argv", tuple(self.argv))
         object.__setattr__(self, "wrapper", tuple(self.wrapper))
         object.__setattr__(self, "binds", tuple(self.binds))
+        object.__setattr__(self, "toolchains", tuple(self.toolchains))
         for bind in self.binds:
             _check_bind(bind)
 

@@ -348,16 +348,18 @@ def apply_check(repo: GitRepo, base: str, patches: Sequence[str]) -> ApplyResult
         return ApplyResult(True, tree=repo.text("write-tree", env=env))
 
 
-def apply_to_dir(directory: str | Path, patch: str, timeout_s: float = 120.0) -> ApplyResult:
+def apply_to_dir(directory: str | Path, patch: str, timeout_s: float = 120.0,
+                 options: Sequence[str] = ()) -> ApplyResult:
     """Apply a patch to the files of ``directory`` (a tree from ``export_tree``).
 
     git runs there as a plain patch tool: it does not look for a repository above the
     directory, so a directory that happens to sit inside a checkout stays separate.
+    ``options`` are more ``git apply`` options (``-C1`` to accept less context).
     """
     directory = Path(directory).resolve()
     if not patch.strip():
         return ApplyResult(False, 0, "empty patch")
-    done = run_git(None, ["apply", "--whitespace=nowarn", "-"], cwd=directory,
+    done = run_git(None, ["apply", "--whitespace=nowarn", *options, "-"], cwd=directory,
                    input=patch.encode("utf-8", "surrogateescape"), check=False,
                    timeout_s=timeout_s,
                    env={"GIT_CEILING_DIRECTORIES": str(directory.parent)})

@@ -124,3 +124,92 @@ class ExplicitEntry(Record):
         except PatchError as exc:
             raise ValueError(str(exc)) from None
         return value
+
+
+class Rejection(Record):
+    """Why a candidate is not a task: one named criterion and its evidence.
+
+    Attributes:
+        reason: The criterion's name (see ``assay.swe.criteria.REASONS``).
+        detail: One sentence for a person.
+        evidence: What shows it: test ids, file paths, a log's tail, an earlier task's id.
+    """
+
+    reason: str
+    detail: str
+    evidence: list[str] = Field(default_factory=list)
+
+
+class Timings(Record):
+    """Where a candidate's time went, in seconds.
+
+    Attributes:
+        setup_s: Setting up its environment (0 when reused).
+        before_s: Test runs of the before state, summed.
+        after_s: Test runs of the after state, summed.
+        total_s: Everything, checks and checkouts included.
+    """
+
+    setup_s: float = 0.0
+    before_s: float = 0.0
+    after_s: float = 0.0
+    total_s: float = 0.0
+
+
+class Task(Record):
+    """A validated task: a change, the tests that prove it, and how it was validated.
+
+    Attributes:
+        id: The candidate's id (SWE-bench's ``instance_id``).
+        repo, repo_path, base_commit, fix_patch, test_patch, problem_statement, created_at,
+            source, source_commit, language: As in the candidate.
+        ecosystem: How its environment was set up and its tests run.
+        environment_key: The environment's key (its definition files' hash).
+        fail_to_pass: Tests that fail, error or are absent before the fix and pass after,
+            in every repeat.
+        pass_to_pass: Tests that pass before and after, in every repeat.
+        fail_to_fail: Tests that fail before and after (kept for the record).
+        flaky_tests: Tests whose status differed between repeats of one state (dropped
+            from every list), with their statuses: ``{"before": [...], "after": [...]}``.
+        repeats: How many times each state was run.
+        timings: Where the time went.
+    """
+
+    id: str
+    repo: str
+    repo_path: str
+    base_commit: str
+    fix_patch: str
+    test_patch: str
+    problem_statement: str
+    created_at: datetime | None = None
+    source: CandidateSource
+    source_commit: str | None = None
+    language: str | None = None
+    ecosystem: str
+    environment_key: str
+    fail_to_pass: list[str]
+    pass_to_pass: list[str]
+    fail_to_fail: list[str] = Field(default_factory=list)
+    flaky_tests: dict[str, dict[str, list[str]]] = Field(default_factory=dict)
+    repeats: int
+    timings: Timings = Field(default_factory=Timings)
+
+
+class BuildOutcome(Record):
+    """What building one candidate gave: a task, or the reasons it is not one.
+
+    Attributes:
+        candidate_id: The candidate's id.
+        task: The task, when every criterion passed.
+        rejections: The criteria it failed (empty for a task).
+        ecosystem: The ecosystem used, when one was found.
+        timings: Where the time went.
+    """
+
+    candidate_id: str
+    task: Task | None = None
+    rejections: list[Rejection] = Field(default_factory=list)
+    ecosystem: str | None = None
+    flaky_tests: dict[str, dict[str, list[str]]] = Field(default_factory=dict)
+    timings: Timings = Field(default_factory=Timings)
