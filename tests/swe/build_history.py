@@ -7,10 +7,12 @@ The project has ``add``, ``sub``, ``mul`` and ``rem``; at ``init`` three are wro
 * ``fix``: ``add`` fixed, its test added. A task: FAIL_TO_PASS ``add``, PASS_TO_PASS ``mul``.
 * ``docs``: README only: no test change, not even a candidate.
 * ``breaking``: ``sub`` fixed and tested, but ``mul`` broken: rejected, ``pass_to_fail``.
-* ``flaky``: ``rem`` fixed, ``mul`` repaired, and a test that passes or fails at random. A
-  task: FAIL_TO_PASS ``mul`` and ``rem``, PASS_TO_PASS ``add`` and ``sub``; the random test
-  is in no list but in ``flaky_tests`` (unless chance made it agree with itself in every
-  repeat of both states: probability 2**(2 - 2 * repeats)).
+* ``flaky``: ``rem`` fixed, ``mul`` repaired, and a test that passes, fails or skips itself
+  at random (Rust's libtest cannot skip at run time: passes or fails). A task: FAIL_TO_PASS
+  ``mul`` and ``rem``, PASS_TO_PASS ``add`` and ``sub``; the random test is in no list but in
+  ``flaky_tests``, unless chance made it agree with itself in every repeat of both states:
+  probability (k ** (1 - repeats)) ** 2 with k outcomes (1 in 59,049 for 3 outcomes and 6
+  repeats; 1 in 4,096 for 2 outcomes and 7 repeats).
 
 Plus two explicit candidates (``explicit_rows``): a fix that does not apply, and the same fix
 as ``fix`` again (a duplicate).
@@ -40,10 +42,11 @@ def _py_source(wrong: set[str]) -> str:
 
 
 def _py_tests(tests: list[str]) -> str:
-    body = "import random\n\nimport calc\n"
+    body = "import random\n\nimport pytest\n\nimport calc\n"
     for t in tests:
         if t == "flaky":
-            body += "\n\ndef test_flaky():\n    assert random.random() < 0.5\n"
+            body += ("\n\ndef test_flaky():\n    coin = random.random()\n    if coin < 1 / 3:\n"
+                     "        pytest.skip('unlucky')\n    assert coin < 2 / 3\n")
         else:
             a, b, want = CASES[t]
             body += f"\n\ndef test_{t}():\n    assert calc.{t}({a}, {b}) == {want}\n"
@@ -60,8 +63,9 @@ def _go_tests(tests: list[str]) -> str:
     body = 'package calc\n\nimport (\n\t"math/rand"\n\t"testing"\n)\n\nvar _ = rand.Intn\n'
     for t in tests:
         if t == "flaky":
-            body += ("\nfunc TestFlaky(t *testing.T) {\n\tif rand.Intn(2) == 0 {\n"
-                     '\t\tt.Fatal("unlucky")\n\t}\n}\n')
+            body += ("\nfunc TestFlaky(t *testing.T) {\n\tswitch rand.Intn(3) {\n"
+                     '\tcase 0:\n\t\tt.Skip("unlucky")\n\tcase 1:\n\t\tt.Fatal("unlucky")\n'
+                     "\t}\n}\n")
         else:
             a, b, want = CASES[t]
             body += (f"\nfunc Test{t.title()}(t *testing.T) {{\n"
@@ -81,7 +85,9 @@ def _js_tests(tests: list[str]) -> str:
             'const calc = require("../src/calc");\n')
     for t in tests:
         if t == "flaky":
-            body += '\ntest("flaky", () => {\n  assert.ok(Math.random() < 0.5);\n});\n'
+            body += ('\ntest("flaky", (t) => {\n  const coin = Math.random();\n'
+                     '  if (coin < 1 / 3) {\n    t.skip("unlucky");\n    return;\n  }\n'
+                     "  assert.ok(coin < 2 / 3);\n});\n")
         else:
             a, b, want = CASES[t]
             body += (f'\ntest("{t}", () => {{\n  assert.strictEqual(calc.{t}({a}, {b}), '
