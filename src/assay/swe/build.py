@@ -273,8 +273,11 @@ def _run_rejection(state: str, repeat: int, run: TestRun) -> Rejection | None:
             state == "after" or run.verdict is not Verdict.RUNTIME_ERROR):
         # Before the fix a suite may fail to build (a test of a function the fix adds);
         # after it, the suite must run.
-        return reject("suite_did_not_run", f"{where}: {'; '.join(run.report.errors[:3])}",
-                      tail)
+        units = sorted(run.report.unit_failures)
+        why = "; ".join(run.report.errors[:3]) or (
+            f"{len(units)} units failed outside any test: {', '.join(units[:5])}" if units
+            else f"no test reported (exit code {run.exit_code})")
+        return reject("suite_did_not_run", f"{where}: {why}", units[:20] + tail)
     return None
 
 
