@@ -7,11 +7,13 @@ from pathlib import Path
 
 from assay.swe.env.base import Ecosystem, TestCommand
 from assay.swe.env.cache import Environment, Environments, environment_key
+from assay.swe.env.go import Go
 from assay.swe.env.python import Python
+from assay.swe.env.rust import Rust
 
 # Detection order: the first whose files a tree holds wins (a Python project with a
 # package.json for its docs site is still a Python project when it has pyproject.toml).
-ECOSYSTEMS: dict[str, Ecosystem] = {e.name: e for e in (Python(),)}
+ECOSYSTEMS: dict[str, Ecosystem] = {e.name: e for e in (Python(), Go(), Rust())}
 
 
 def get_ecosystem(name: str) -> Ecosystem:

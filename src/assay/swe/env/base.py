@@ -17,7 +17,10 @@ installed ``node_modules``, a copy of a warm build cache) and how to read the re
 
 from __future__ import annotations
 
+import os
 import shlex
+import shutil
+import stat
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -97,3 +100,23 @@ def quote(words: Sequence[str]) -> str:
 
 
 SCRIPT_HEAD = "set -uo pipefail\n"
+
+
+def copy_tree(source: Path, target: Path) -> None:
+    """Copy a directory that a sandboxed run wrote (it may hold anything): symlinks are
+    copied as links, never followed, and what is neither a file, a directory nor a link
+    (a FIFO would block the copy) is left out. Nothing is copied if ``source`` is not a
+    plain directory."""
+    if source.is_symlink() or not source.is_dir():
+        return
+    shutil.copytree(source, target, symlinks=True, ignore=_special_files)
+
+
+def _special_files(directory: str, names: list[str]) -> set[str]:
+    skipped = set()
+    for name in names:
+        mode = os.lstat(os.path.join(directory, name)).st_mode
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISLNK(mode)):
+            skipped.add(name)
+    return skipped
+
