@@ -31,6 +31,10 @@ for cmd in "${!APT_PACKAGES[@]}"; do
 done
 # The sandbox runs Python solutions on the system interpreter, not on a version manager's.
 [ -x /usr/bin/python3 ] || missing+=(python3)
+# SWE environments are venvs of the system interpreter (Debian splits ensurepip out).
+/usr/bin/python3 -c "import ensurepip" >/dev/null 2>&1 || missing+=(python3-venv)
+# Maven runs Java projects' tests in SWE environments; patch is not needed (git apply is).
+command -v mvn >/dev/null 2>&1 || missing+=(maven)
 
 if [ ${#missing[@]} -gt 0 ]; then
     mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)

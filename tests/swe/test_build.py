@@ -32,7 +32,7 @@ from .conftest import GitRepoBuilder
 # Repeats per state: enough that the random test cannot pass for stable by chance except
 # with the odds given in build_history (Rust's test has two outcomes, the others three).
 REPEATS = {"python": 6, "go": 6, "javascript": 6, "rust": 7}
-LANGUAGES = ["go", "python", "rust"]  # javascript: once its ecosystem lands
+LANGUAGES = sorted(REPEATS)
 
 
 @dataclass

@@ -8,12 +8,15 @@ from pathlib import Path
 from assay.swe.env.base import Ecosystem, TestCommand
 from assay.swe.env.cache import Environment, Environments, environment_key
 from assay.swe.env.go import Go
+from assay.swe.env.java import Java
+from assay.swe.env.javascript import JavaScript
 from assay.swe.env.python import Python
 from assay.swe.env.rust import Rust
 
-# Detection order: the first whose files a tree holds wins (a Python project with a
-# package.json for its docs site is still a Python project when it has pyproject.toml).
-ECOSYSTEMS: dict[str, Ecosystem] = {e.name: e for e in (Python(), Go(), Rust())}
+# Detection order: the first whose files a tree holds wins. JavaScript comes last: a
+# package.json is often only the front end or the tooling of another kind of project.
+ECOSYSTEMS: dict[str, Ecosystem] = {e.name: e for e in (Python(), Go(), Rust(), Java(),
+                                                        JavaScript())}
 
 
 def get_ecosystem(name: str) -> Ecosystem:

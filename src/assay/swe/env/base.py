@@ -74,7 +74,8 @@ class Ecosystem(ABC):
         """The files (relative, sorted) whose content names the environment."""
         found = {str(p.relative_to(tree)) for pattern in self.definition_globs
                  for p in tree.glob(pattern) if p.is_file() and not p.is_symlink()}
-        return sorted(found)
+        # A glob walks into a linked directory (requirements -> /etc): never the tree's file.
+        return sorted(f for f in found if not through_link(tree, f))
 
     @abstractmethod
     def setup_script(self, tree: Path) -> str:
@@ -100,6 +101,12 @@ def quote(words: Sequence[str]) -> str:
 
 
 SCRIPT_HEAD = "set -uo pipefail\n"
+
+
+def through_link(tree: Path, relative: str) -> bool:
+    """Whether a directory on the way from ``tree`` to ``relative`` is a symlink."""
+    parts = Path(relative).parts[:-1]
+    return any(tree.joinpath(*parts[:k]).is_symlink() for k in range(1, len(parts) + 1))
 
 
 def copy_tree(source: Path, target: Path) -> None:

@@ -14,10 +14,11 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,8 +28,9 @@ from assay.sandbox.compile_cache import default_cache_root
 from assay.swe.env.base import ENV, SRC, Ecosystem
 
 # Installing dependencies: compilers, many processes, large downloads.
+# Output is kept up to 16 MiB (a verbose install is not a failed one); the log keeps its tail.
 SETUP_LIMITS = Limits(wall_s=1800.0, cpu_s=3600.0, memory_mb=4096, processes=512,
-                      open_files=4096, file_size_mb=2048, output_bytes=4 * 1024 * 1024,
+                      open_files=4096, file_size_mb=2048, output_bytes=16 * 1024 * 1024,
                       disk_mb=4096)
 MARKER = "environment.json"
 LOG_TAIL = 20_000
@@ -92,14 +94,14 @@ class Environments:
                 return Environment(ecosystem.name, key, path, True, meta.get("log", ""), 0.0,
                                    True, tuple(files))
             if path.exists():
-                shutil.rmtree(path)  # a setup that was killed midway
+                remove_tree(path)  # a setup that was killed midway
             path.mkdir(parents=True)
             self.sandbox.prepare_writable_dir(path)
             started = time.monotonic()
             ready, log = self._set_up(ecosystem, tree, path)
             seconds = time.monotonic() - started
             if not ready:
-                shutil.rmtree(path, ignore_errors=True)
+                remove_tree(path)
                 return Environment(ecosystem.name, key, path, False, log, seconds, False,
                                    tuple(files))
             marker.write_text(json.dumps({"ecosystem": ecosystem.name, "key": key,
@@ -135,3 +137,14 @@ class Environments:
                 yield
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def remove_tree(path: Path) -> None:
+    """Remove a directory a sandboxed run filled, read-only subdirectories included (Go's
+    module cache makes its directories read-only, which stops a non-root owner)."""
+
+    def writable_then_retry(function: Callable[..., object], name: str, _: object) -> None:
+        os.chmod(os.path.dirname(name), 0o700)
+        function(name)
+
+    shutil.rmtree(path, onerror=writable_then_retry)

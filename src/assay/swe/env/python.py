@@ -40,8 +40,10 @@ class Python(Ecosystem):
     definition_globs = (*PROJECT_FILES, "requirements*.txt", "requirements/*.txt")
 
     def detect(self, tree: Path) -> bool:
+        # Project files at the root only: a test_*.py deep in a Go or JS tree (a helper
+        # script's tests) does not make it a Python project.
         return any((tree / name).is_file() for name in PROJECT_FILES) or bool(
-            list(tree.glob("requirements*.txt"))) or bool(list(tree.glob("**/test_*.py")))
+            list(tree.glob("requirements*.txt"))) or bool(list(tree.glob("test_*.py")))
 
     def setup_script(self, tree: Path) -> str:
         requirements = sorted(p for p in self.definition_files(tree) if p.endswith(".txt"))
