@@ -39,6 +39,7 @@ bench: deps
 	$(BIN)/python benchmarks/js_batch_throughput.py
 	$(BIN)/python benchmarks/trace_capture.py
 	$(BIN)/python benchmarks/scale_verify.py
+	$(BIN)/python benchmarks/swe_build.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
