@@ -36,8 +36,15 @@ class PatchStats(Record):
     empty_files: list[str] = Field(default_factory=list)
 
 
-class Candidate(Record):
-    """A code change and the tests that came with it, before anything has been run.
+def _full_object_id(value: str | None) -> str | None:
+    if value is not None and not _OBJECT_ID.fullmatch(value):
+        raise ValueError(f"expected a full commit id (40 hex digits), got {value!r}")
+    return value
+
+
+class Change(Record):
+    """What a candidate and a task share: a change to a repository, split into a fix and
+    its tests.
 
     Attributes:
         id: Unique id: ``<repo with / as __>-<commit[:12]>`` for mined candidates.
@@ -49,6 +56,24 @@ class Candidate(Record):
         test_patch: The change to test files.
         problem_statement: The commit message (subject and body) unless given.
         created_at: Author date of the commit (None for an explicit entry without one).
+    """
+
+    id: str = Field(min_length=1)
+    repo: str
+    repo_path: str
+    base_commit: str
+    fix_patch: str
+    test_patch: str
+    problem_statement: str
+    created_at: datetime | None = None
+
+    _base_commit = field_validator("base_commit")(_full_object_id)
+
+
+class Candidate(Change):
+    """A code change and the tests that came with it, before anything has been run.
+
+    Attributes:
         committed_at: Committer date of the commit (when it landed).
         source: ``commit``, ``merge`` (diffed against its first parent) or ``explicit``.
         source_commit: The mined commit (None for explicit entries).
@@ -62,16 +87,9 @@ class Candidate(Record):
         language: Guessed from the extensions of the fix's files (then the tests').
         fix_hash: ``patch_hash`` of the fix patch (duplicates).
         test_hash: ``patch_hash`` of the test patch.
+    (The other fields are :class:`Change`'s.)
     """
 
-    id: str = Field(min_length=1)
-    repo: str
-    repo_path: str
-    base_commit: str
-    fix_patch: str
-    test_patch: str
-    problem_statement: str
-    created_at: datetime | None = None
     committed_at: datetime | None = None
     source: CandidateSource
     source_commit: str | None = None
@@ -85,12 +103,7 @@ class Candidate(Record):
     fix_hash: str
     test_hash: str
 
-    @field_validator("base_commit", "source_commit")
-    @classmethod
-    def _full_object_id(cls, value: str | None) -> str | None:
-        if value is not None and not _OBJECT_ID.fullmatch(value):
-            raise ValueError(f"expected a full commit id (40 hex digits), got {value!r}")
-        return value
+    _source_commit = field_validator("source_commit")(_full_object_id)
 
 
 class ExplicitEntry(Record):
@@ -156,13 +169,12 @@ class Timings(Record):
     total_s: float = 0.0
 
 
-class Task(Record):
+class Task(Change):
     """A validated task: a change, the tests that prove it, and how it was validated.
 
     Attributes:
-        id: The candidate's id (SWE-bench's ``instance_id``).
-        repo, repo_path, base_commit, fix_patch, test_patch, problem_statement, created_at,
-            source, source_commit, language: As in the candidate.
+        id: The candidate's id (SWE-bench's ``instance_id``); the other fields of
+            :class:`Change` and source, source_commit, language: as in the candidate.
         ecosystem: How its environment was set up and its tests run.
         environment_key: The environment's key (its definition files' hash).
         fail_to_pass: Tests that fail, error or are absent before the fix and pass after,
@@ -175,14 +187,6 @@ class Task(Record):
         timings: Where the time went.
     """
 
-    id: str
-    repo: str
-    repo_path: str
-    base_commit: str
-    fix_patch: str
-    test_patch: str
-    problem_statement: str
-    created_at: datetime | None = None
     source: CandidateSource
     source_commit: str | None = None
     language: str | None = None
