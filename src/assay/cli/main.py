@@ -6,7 +6,19 @@ import logging
 
 import typer
 
-from assay.cli import demo, importing, languages, run, selfcheck, swe, trace, verification
+from assay.cli import (
+    demo,
+    importing,
+    languages,
+    llm,
+    run,
+    selfcheck,
+    suites,
+    swe,
+    synth,
+    trace,
+    verification,
+)
 
 app = typer.Typer(
     name="assay",
@@ -30,8 +42,18 @@ app.command("passk", help=verification.PASSK_HELP,
             epilog=verification.PASSK_EPILOG)(verification.passk_command)
 app.command("agree", help=verification.AGREE_HELP,
             epilog=verification.AGREE_EPILOG)(verification.agree_command)
+app.command("suites", help=suites.HELP, epilog=suites.EPILOG)(suites.suites)
 app.add_typer(trace.trace_app, name="trace", help="Execution traces, tasks and their scores.")
 app.add_typer(swe.swe_app, name="swe", help=swe.HELP)
+app.add_typer(llm.llm_app, name="llm", help=llm.HELP)
+app.command("synth", help=synth.SYNTH_HELP, epilog=synth.SYNTH_EPILOG)(synth.synth_command)
+app.command("gen-solutions", help=synth.GEN_SOLUTIONS_HELP,
+            epilog=synth.GEN_SOLUTIONS_EPILOG)(synth.gen_solutions_command)
+app.command("gen-tests", help=synth.GEN_TESTS_HELP,
+            epilog=synth.GEN_TESTS_EPILOG)(synth.gen_tests_command)
+app.command("judge", help=synth.JUDGE_HELP, epilog=synth.JUDGE_EPILOG)(synth.judge_command)
+app.command("rate-difficulty", help=synth.DIFFICULTY_HELP,
+            epilog=synth.DIFFICULTY_EPILOG)(synth.rate_difficulty_command)
 
 
 @app.callback()

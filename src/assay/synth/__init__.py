@@ -1,0 +1,1 @@
+"""Synthesis: the stages that make and measure training data (mutants, suite strength)."""
