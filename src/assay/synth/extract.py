@@ -84,9 +84,10 @@ def extract_code(text: str, language: str, entry_point: str | None = None,
     if not text.strip():
         return Extracted(reason="empty answer")
     tags = LANGUAGE_TAGS.get(language, (language,))
-    blocks = fenced_blocks(text)
+    # A lone fence at the end (bare code followed by a stray closing ```) opens nothing.
+    blocks = [b for b in fenced_blocks(text) if b.closed or b.code.strip()]
     if not blocks:
-        return _bare(text, language, truncated)
+        return _bare(_FENCE.sub("", text), language, truncated)
     usable = [b for b in blocks if b.tag in tags or b.tag in ("", "code", "text")]
     if not usable:
         return Extracted(reason=f"wrong language: {blocks[0].tag} instead of {language}")

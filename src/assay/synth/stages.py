@@ -16,7 +16,7 @@ from typing import Any
 from assay.data.records import Problem, Solution
 from assay.llm.client import ChatRequest, ChatResponse, LLMClient, LLMError
 from assay.llm.templates import Prompt, load_prompt
-from assay.synth.extract import extract_code, extract_json
+from assay.synth.extract import Extracted, extract_code, extract_json
 from assay.synth.records import DifficultyRating, Judgement, Provenance, Rejected, Stage, bucket
 from assay.synth.testgen import Strategy, make_suite, parse_asserts
 
@@ -188,17 +188,14 @@ def judge(client: LLMClient, problems: dict[str, Problem], solutions: Sequence[S
             result.rejected.append(_rejected(ask, f"request failed: {answer}", answer,
                                              provenance))
             continue
-        found = extract_json(answer.text)
-        score = found.value.get("score") if found.ok else None
-        if isinstance(score, str) and score.strip() in ("0", "1"):
-            score = int(score)
-        if isinstance(score, bool) or score not in (0, 1):
-            reason = found.reason or f"score must be 0 or 1, got {score!r}"
-            result.rejected.append(_rejected(ask, str(reason), answer, provenance))
+        verdict = judge_verdict(answer.text)
+        if not verdict.ok:
+            result.rejected.append(_rejected(ask, str(verdict.reason), answer, provenance))
             continue
+        score, explanation = verdict.value
         result.records.append(Judgement(
             solution_id=ask.item_id, problem_id=ask.problem.id, score=score,
-            explanation=str(found.value.get("explanation", ""))[:1000], provenance=provenance))
+            explanation=explanation, provenance=provenance))
     return result
 
 
@@ -215,16 +212,39 @@ def rate_difficulty(client: LLMClient, problems: Sequence[Problem], max_tokens: 
             result.rejected.append(_rejected(ask, f"request failed: {answer}", answer,
                                              provenance))
             continue
-        found = extract_json(answer.text)
-        rating = found.value.get("difficulty") if found.ok else None
-        if isinstance(rating, str):
-            words = rating.strip().lower()
-            rating = int(words) if words.isdigit() else _DIFFICULTY_WORDS.get(words, rating)
-        if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
-            reason = found.reason or f"difficulty must be 1-5, got {rating!r}"
-            result.rejected.append(_rejected(ask, str(reason), answer, provenance))
+        rated = difficulty_rating(answer.text)
+        if not rated.ok:
+            result.rejected.append(_rejected(ask, str(rated.reason), answer, provenance))
             continue
+        rating, why = rated.value
         result.records.append(DifficultyRating(
-            problem_id=ask.problem.id, rating=rating, difficulty=bucket(rating),
-            reason=str(found.value.get("reason", ""))[:500], provenance=provenance))
+            problem_id=ask.problem.id, rating=rating, difficulty=bucket(rating), reason=why,
+            provenance=provenance))
     return result
+
+
+def judge_verdict(text: str) -> Extracted:
+    """(score 0/1, explanation) from a judge's answer, or the reason there is none."""
+    found = extract_json(text)
+    if not found.ok:
+        return found
+    score = found.value.get("score")
+    if isinstance(score, str) and score.strip() in ("0", "1"):
+        score = int(score)
+    if isinstance(score, bool) or score not in (0, 1):
+        return Extracted(reason=f"score must be 0 or 1, got {score!r}")
+    return Extracted(value=(score, str(found.value.get("explanation", ""))[:1000]))
+
+
+def difficulty_rating(text: str) -> Extracted:
+    """(rating 1-5, reason) from an answer; ratings in words ("very hard") are mapped."""
+    found = extract_json(text)
+    if not found.ok:
+        return found
+    rating = found.value.get("difficulty")
+    if isinstance(rating, str):
+        words = rating.strip().lower()
+        rating = int(words) if words.isdigit() else _DIFFICULTY_WORDS.get(words, rating)
+    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
+        return Extracted(reason=f"difficulty must be 1-5, got {rating!r}")
+    return Extracted(value=(rating, str(found.value.get("reason", ""))[:500]))
