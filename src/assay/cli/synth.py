@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,13 @@ from assay.data.records import Problem, Solution
 from assay.llm.client import LLMClient
 from assay.llm.config import LLMConfig, open_client
 from assay.synth.pipeline import StageSummary, SynthConfig, run_pipeline
-from assay.synth.stages import StageResult, gen_solutions, gen_tests, judge, rate_difficulty
+from assay.synth.stages import (
+    StageResult,
+    gen_solutions_from,
+    gen_tests,
+    judge,
+    rate_difficulty,
+)
 
 LLM_NOTE = """The server: --base-url / --model / --api-key, else ASSAY_LLM_BASE_URL,
 ASSAY_LLM_MODEL, ASSAY_LLM_API_KEY (or OPENAI_BASE_URL / OPENAI_API_KEY), else the local
@@ -109,6 +116,7 @@ GEN_SOLUTIONS_HELP = "Ask a model for solutions: n per problem and temperature."
 GEN_SOLUTIONS_EPILOG = """**Examples**
 
     assay gen-solutions -p problems.jsonl -o solutions.jsonl -n 4 -t 0.2 -t 0.8
+    assay gen-solutions -p p.jsonl -o s.jsonl --model qwen-7b --model llama-8b
     assay gen-solutions -p p.jsonl -o s.jsonl --base-url http://gpu:8000/v1 --model qwen
 
 """ + LLM_NOTE
@@ -121,12 +129,17 @@ def gen_solutions_command(
     temperature: list[float] = typer.Option([0.8], "--temperature", "-t"),
     max_tokens: int = typer.Option(768, "--max-tokens", min=16),
     rejected: Path = typer.Option(None, "--rejected", dir_okay=False),
-    base_url: str = BASE_URL, model: str = MODEL, api_key: str = API_KEY,
+    base_url: str = BASE_URL,
+    models: list[str] = typer.Option([], "--model", help="Model name (repeat it to sample "
+                                     "several models of the same server)."),
+    api_key: str = API_KEY,
     concurrency: int = CONCURRENCY, no_cache: bool = NO_CACHE, as_json: bool = AS_JSON,
 ) -> None:
     items = _problems(problems)
-    with _client(base_url, model, api_key, concurrency, no_cache) as client:
-        result = gen_solutions(client, items, n, temperature, max_tokens)
+    with _client(base_url, models[0] if models else None, api_key, concurrency,
+                 no_cache) as client:
+        clients = [replace(client, model=m, usage=client.usage) for m in models] or [client]
+        result = gen_solutions_from(clients, items, n, temperature, max_tokens)
         _finish(result, output, rejected, "gen-solutions", client, as_json)
 
 

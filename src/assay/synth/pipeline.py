@@ -9,6 +9,7 @@ The config is TOML (or YAML when PyYAML is installed)::
     [solutions]
     n = 2
     temperatures = [0.2, 0.8]
+    models = ["a", "b"]           # optional: several models behind the same server
     include_reference = false     # add each problem's reference solution as a candidate
     include_variants = false      # and wrong variants of it (off by one, wrong return)
     [tests]
@@ -34,7 +35,7 @@ from __future__ import annotations
 import tomllib
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,13 @@ from assay.engine import RunStore
 from assay.llm.client import LLMClient
 from assay.sandbox import Sandbox
 from assay.synth.records import Judgement, Rejected
-from assay.synth.stages import StageResult, gen_solutions, gen_tests, judge, rate_difficulty
+from assay.synth.stages import (
+    StageResult,
+    gen_solutions_from,
+    gen_tests,
+    judge,
+    rate_difficulty,
+)
 from assay.verify import VerifyConfig, verify
 
 STRATEGIES = ("minimal", "structured", "contrastive")
@@ -64,6 +71,7 @@ class SynthConfig:
     limit: int | None = None
     llm: dict[str, Any] = field(default_factory=dict)
     n: int = 2
+    models: tuple[str, ...] = ()  # several models of the same server; () = the llm's
     include_reference: bool = False
     include_variants: bool = False
     temperatures: tuple[float, ...] = (0.8,)
@@ -89,6 +97,7 @@ class SynthConfig:
                 output=(path.parent / str(data.pop("output", "synth-out"))),
                 limit=data.pop("limit", None), llm=dict(data.pop("llm", {})),
                 n=int(solutions.pop("n", 2)),
+                models=tuple(str(m) for m in solutions.pop("models", [])),
                 include_reference=bool(solutions.pop("include_reference", False)),
                 include_variants=bool(solutions.pop("include_variants", False)),
                 temperatures=tuple(float(t) for t in solutions.pop("temperatures", [0.8])),
@@ -200,8 +209,9 @@ def run_pipeline(config: SynthConfig, client: LLMClient, sandbox: Sandbox,
     _write(out / "problems.jsonl", problems)
     if config.difficulty:
         stage("rate-difficulty", rate_difficulty(client, problems), "difficulty.jsonl")
-    generated = gen_solutions(client, problems, config.n, config.temperatures,
-                              config.max_tokens)
+    clients = [replace(client, model=m, usage={}) for m in config.models] or [client]
+    generated = gen_solutions_from(clients, problems, config.n, config.temperatures,
+                                   config.max_tokens)
     known = known_solutions(problems, config.include_reference, config.include_variants)
     generated.records += known
     solutions: list[Solution] = stage("gen-solutions", generated, "solutions.jsonl").records

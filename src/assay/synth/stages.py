@@ -70,6 +70,18 @@ def _user(text: str) -> tuple[dict[str, str], ...]:
     return ({"role": "user", "content": text},)
 
 
+def gen_solutions_from(clients: Sequence[LLMClient], problems: Sequence[Problem], n: int = 1,
+                       temperatures: Sequence[float] = (0.8,), max_tokens: int = 768,
+                       seed: int = 0) -> StageResult:
+    """``gen_solutions`` with each client (one per model) in turn, results together."""
+    result = StageResult()
+    for client in clients:
+        part = gen_solutions(client, problems, n, temperatures, max_tokens, seed)
+        result.records += part.records
+        result.rejected += part.rejected
+    return result
+
+
 def gen_solutions(client: LLMClient, problems: Sequence[Problem], n: int = 1,
                   temperatures: Sequence[float] = (0.8,), max_tokens: int = 768,
                   seed: int = 0) -> StageResult:
