@@ -18,6 +18,7 @@ import random
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -175,7 +176,7 @@ class LLMClient:
             wait: float | None = None
             try:
                 request = urllib.request.Request(url, data=data, headers=headers, method="POST")
-                with urllib.request.urlopen(request, timeout=self.timeout_s) as answer:
+                with _opener(url).open(request, timeout=self.timeout_s) as answer:
                     text = answer.read()
                 parsed = _json_object(text)
                 if parsed is not None:
@@ -209,6 +210,15 @@ class LLMClient:
             usage.cached += response.cached
             usage.prompt_tokens += response.prompt_tokens
             usage.completion_tokens += response.completion_tokens
+
+
+def _opener(url: str) -> urllib.request.OpenerDirector:
+    """urllib's opener, without the environment's proxies for a server on this machine (a
+    proxy cannot reach the local model server)."""
+    host = urllib.parse.urlsplit(url).hostname or ""
+    if host in ("localhost", "127.0.0.1", "::1") or host.startswith("127."):
+        return urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    return urllib.request.build_opener()
 
 
 def _json_object(text: bytes) -> dict[str, Any] | None:

@@ -162,6 +162,7 @@ class LocalServer:
         self.model = Path(model) if model is not None else None
         self.host = host
         self.port = port
+        self._port_given = port is not None
         self.n_ctx = n_ctx
         self.threads = threads if threads is not None else default_threads()
         self.alias = alias
@@ -223,10 +224,10 @@ class LocalServer:
             if not model.is_file():
                 raise ModelNotFoundError(f"model file not found: {model}")
             if not _server_available():
-                raise NotInstalledError("the local model server needs llama-cpp-python and its "
-                                  f"server dependencies; install assay's llm extra: "
-                                  f"{INSTALL_HINT}")
-            chosen = self.port is None
+                raise NotInstalledError(
+                    "the local model server needs llama-cpp-python and its server "
+                    f"dependencies; install assay's llm extra: {INSTALL_HINT}")
+            chosen = not self._port_given  # a free port is chosen anew at every start
             for attempt in range(3 if chosen else 1):
                 if chosen:
                     self.port = free_port(self.host)
