@@ -9,7 +9,7 @@ JSON is read defensively. Several samples of one prompt are distinct requests by
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -194,21 +194,13 @@ def judge(client: LLMClient, problems: dict[str, Problem], solutions: Sequence[S
                             prompt=problems[s.problem_id].prompt, solution=s.code)),
         temperature=0.0, max_tokens=max_tokens, seed=0, stage="judge"), prompt, s)
             for s in solutions]
-    result = StageResult()
-    for ask, answer, provenance in _send(client, "judge", asks):
-        if isinstance(answer, LLMError):
-            result.rejected.append(_rejected(ask, f"request failed: {answer}", answer,
-                                             provenance))
-            continue
-        verdict = judge_verdict(answer.text)
-        if not verdict.ok:
-            result.rejected.append(_rejected(ask, str(verdict.reason), answer, provenance))
-            continue
-        score, explanation = verdict.value
-        result.records.append(Judgement(
-            solution_id=ask.item_id, problem_id=ask.problem.id, score=score,
-            explanation=explanation, provenance=provenance))
-    return result
+
+    def record(ask: _Ask, value: tuple[int, str], provenance: Provenance) -> Judgement:
+        score, explanation = value
+        return Judgement(solution_id=ask.item_id, problem_id=ask.problem.id, score=score,
+                         explanation=explanation, provenance=provenance)
+
+    return _parsed(_send(client, "judge", asks), judge_verdict, record)
 
 
 def rate_difficulty(client: LLMClient, problems: Sequence[Problem], max_tokens: int = 128
@@ -218,20 +210,30 @@ def rate_difficulty(client: LLMClient, problems: Sequence[Problem], max_tokens: 
     asks = [_Ask(p, p.id, ChatRequest(_user(prompt.render(prompt=p.prompt)), temperature=0.0,
                                       max_tokens=max_tokens, seed=0, stage="rate-difficulty"),
                  prompt) for p in problems]
+
+    def record(ask: _Ask, value: tuple[int, str], provenance: Provenance) -> DifficultyRating:
+        rating, why = value
+        return DifficultyRating(problem_id=ask.problem.id, rating=rating,
+                                difficulty=bucket(rating), reason=why, provenance=provenance)
+
+    return _parsed(_send(client, "rate-difficulty", asks), difficulty_rating, record)
+
+
+def _parsed(answers: list[tuple[_Ask, ChatResponse | LLMError, Provenance]],
+            parse: Callable[[str], Extracted], record: Callable[[_Ask, Any, Provenance], Any]
+            ) -> StageResult:
+    """Records of the answers ``parse`` accepts, rejections (with its reason) of the rest."""
     result = StageResult()
-    for ask, answer, provenance in _send(client, "rate-difficulty", asks):
+    for ask, answer, provenance in answers:
         if isinstance(answer, LLMError):
             result.rejected.append(_rejected(ask, f"request failed: {answer}", answer,
                                              provenance))
             continue
-        rated = difficulty_rating(answer.text)
-        if not rated.ok:
-            result.rejected.append(_rejected(ask, str(rated.reason), answer, provenance))
-            continue
-        rating, why = rated.value
-        result.records.append(DifficultyRating(
-            problem_id=ask.problem.id, rating=rating, difficulty=bucket(rating), reason=why,
-            provenance=provenance))
+        found = parse(answer.text)
+        if found.ok:
+            result.records.append(record(ask, found.value, provenance))
+        else:
+            result.rejected.append(_rejected(ask, str(found.reason), answer, provenance))
     return result
 
 
