@@ -105,3 +105,11 @@ def test_config_layers_flags_over_file_over_environment(tmp_path: Path) -> None:
         "http://file/v1", "flag-model", "from-env", 2)
     with pytest.raises(ValueError, match="unknown llm settings: url"):
         LLMConfig.resolve({}, {"url": "x"}, {})
+
+
+def test_json_mode_is_asked_for_and_dropped_when_the_server_refuses_it(server: Server) -> None:
+    server.plan = [(400, {"error": "response_format is not supported"}, {}, 0.0)]
+    answer = client(server).chat(ask("hi", json_object=True))
+    assert answer.text == "echo: hi (seed None)"
+    assert server.requests[0]["response_format"] == {"type": "json_object"}
+    assert "response_format" not in server.requests[1]

@@ -22,7 +22,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from assay.llm.cache import ResponseCache
@@ -46,6 +46,8 @@ class ChatRequest:
         seed: Sampling seed (servers that honour it give the same answer again); also
             what makes several samples of one prompt distinct requests.
         stop: Stop sequences.
+        json_object: Ask for a JSON object (``response_format``): servers that support it
+            constrain the answer by grammar, which small models need to answer in JSON.
         stage: Which stage asks (token counts are kept per stage); not sent.
     """
 
@@ -54,6 +56,7 @@ class ChatRequest:
     max_tokens: int = 512
     seed: int | None = None
     stop: tuple[str, ...] = ()
+    json_object: bool = False
     stage: str = "default"
 
     def body(self, model: str) -> dict[str, Any]:
@@ -64,6 +67,8 @@ class ChatRequest:
             body["seed"] = self.seed
         if self.stop:
             body["stop"] = list(self.stop)
+        if self.json_object:
+            body["response_format"] = {"type": "json_object"}
         return body
 
 
@@ -130,7 +135,16 @@ class LLMClient:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def chat(self, request: ChatRequest) -> ChatResponse:
-        """One answer; LLMError when there is none after the retries."""
+        """One answer; LLMError when there is none after the retries. A server that refuses
+        ``response_format`` (HTTP 400) is asked again without it."""
+        try:
+            return self._chat(request)
+        except LLMError as exc:
+            if not request.json_object or "HTTP 400" not in str(exc):
+                raise
+            return self._chat(replace(request, json_object=False))
+
+    def _chat(self, request: ChatRequest) -> ChatResponse:
         body = request.body(self.model)
         stored = self.cache.get(body) if self.cache is not None else None
         if stored is not None:

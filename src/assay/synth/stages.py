@@ -192,7 +192,8 @@ def judge(client: LLMClient, problems: dict[str, Problem], solutions: Sequence[S
     asks = [_Ask(problems[s.problem_id], s.id, ChatRequest(
         _user(prompt.render(language=problems[s.problem_id].language,
                             prompt=problems[s.problem_id].prompt, solution=s.code)),
-        temperature=0.0, max_tokens=max_tokens, seed=0, stage="judge"), prompt, s)
+        temperature=0.0, max_tokens=max_tokens, seed=0, json_object=True, stage="judge"),
+        prompt, s)
             for s in solutions]
 
     def record(ask: _Ask, value: tuple[int, str], provenance: Provenance) -> Judgement:
@@ -208,8 +209,8 @@ def rate_difficulty(client: LLMClient, problems: Sequence[Problem], max_tokens: 
     """A 1-5 rating per problem, mapped to easy (1-2), medium (3), hard (4-5)."""
     prompt = load_prompt("difficulty")
     asks = [_Ask(p, p.id, ChatRequest(_user(prompt.render(prompt=p.prompt)), temperature=0.0,
-                                      max_tokens=max_tokens, seed=0, stage="rate-difficulty"),
-                 prompt) for p in problems]
+                                      max_tokens=max_tokens, seed=0, json_object=True,
+                                      stage="rate-difficulty"), prompt) for p in problems]
 
     def record(ask: _Ask, value: tuple[int, str], provenance: Provenance) -> DifficultyRating:
         rating, why = value
