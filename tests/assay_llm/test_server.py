@@ -241,19 +241,32 @@ def test_serve_runs_until_ctrl_c() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    # SIGINT as a terminal's Ctrl-C delivers it: with its default action, whatever the
+    # disposition this test process inherited (a background job's SIGINT is ignored).
     proc = subprocess.Popen([*ASSAY, "llm", "serve", "--port", str(port)],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                            env={**os.environ, "COLUMNS": "200"})
+                            env={**os.environ, "COLUMNS": "200"},
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    # Read everything it prints, so that a full pipe never blocks it (the server's log
+    # shares its stdout).
+    lines: list[str] = []
+    assert proc.stdout is not None
+    reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")),
+                              daemon=True)
+    reader.start()
     try:
-        assert proc.stdout is not None
-        lines = [proc.stdout.readline() for _ in range(3)]
-        assert f"base URL: http://127.0.0.1:{port}/v1" in "".join(lines), lines
-        assert "SmolLM2-135M-Instruct.Q4_1" in "".join(lines)
+        deadline = time.monotonic() + 120
+        while "Press Ctrl-C" not in "".join(lines) and time.monotonic() < deadline:
+            assert proc.poll() is None, lines
+            time.sleep(0.1)
+        printed = "".join(lines)
+        assert f"base URL: http://127.0.0.1:{port}/v1" in printed, lines
+        assert "SmolLM2-135M-Instruct.Q4_1" in printed
         listed = get(f"http://127.0.0.1:{port}/v1/models")
         assert listed["data"][0]["id"] == "SmolLM2-135M-Instruct.Q4_1"
         server_pids = children_of(proc.pid)
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=30) == 0
+        assert proc.wait(timeout=60) == 0
     finally:
         if proc.poll() is None:
             proc.kill()

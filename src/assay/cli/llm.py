@@ -67,12 +67,12 @@ def serve(
     except KeyboardInterrupt:
         server.stop()
         raise typer.Exit(0) from None
-    console.print(f"[bold green]serving[/] {server.model_name}")
-    console.print(f"  base URL: {server.base_url}")
-    console.print(f"  model:    {server.model_name}  ({server.model_path})")
-    console.print(f"  threads:  {server.threads}, context: {server.n_ctx} tokens")
-    console.print("Press Ctrl-C to stop.")
-    try:
+    try:  # a Ctrl-C at any point from here stops the server it started
+        console.print(f"[bold green]serving[/] {server.model_name}")
+        console.print(f"  base URL: {server.base_url}")
+        console.print(f"  model:    {server.model_name}  ({server.model_path})")
+        console.print(f"  threads:  {server.threads}, context: {server.n_ctx} tokens")
+        console.print("Press Ctrl-C to stop.")
         code = server.wait()
     except KeyboardInterrupt:
         console.print("stopping")
