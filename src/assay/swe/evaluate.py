@@ -36,7 +36,14 @@ from assay.sandbox import Sandbox, Verdict
 from assay.swe.build import save_run, task_dir
 from assay.swe.env import Environments, get_ecosystem
 from assay.swe.git import GitRepo
-from assay.swe.patches import ApplyResult, PatchError, apply_to_dir, materialize, touched_files
+from assay.swe.patches import (
+    ApplyResult,
+    PatchError,
+    apply_to_dir,
+    behind_symlink,
+    materialize,
+    touched_files,
+)
 from assay.swe.records import Task
 from assay.swe.reports import TestStatus
 from assay.swe.runs import TEST_LIMITS, TestRun, run_tests
@@ -238,17 +245,12 @@ def _apply_prediction(repo: GitRepo, task: Task, patch: str, tree: Path,
         return ApplyResult(False, 0, str(exc)), []
     restored = [p for p in touched if p in protected or rules.is_test_path(p)]
     for path in restored:
-        if _behind_symlink(tree, path):
+        if behind_symlink(tree, path):
             # Restoring would write through the link, outside the tree.
             return ApplyResult(False, 0, f"the patch puts a symlink on the way to {path}"
                                ), restored
         _restore(repo, task.base_commit, tree, path)
     return apply_to_dir(tree, task.test_patch), restored
-
-
-def _behind_symlink(tree: Path, path: str) -> bool:
-    parts = path.split("/")[:-1]
-    return any(tree.joinpath(*parts[:k]).is_symlink() for k in range(1, len(parts) + 1))
 
 
 def _restore(repo: GitRepo, base: str, tree: Path, path: str) -> None:

@@ -420,8 +420,7 @@ def _write_blobs(repo: GitRepo, blobs: list[tuple[str, str, str]], dest: Path) -
                 content = process.stdout.read(int(header[2]))
                 process.stdout.read(1)  # the newline after each object
                 target = dest / path
-                parts = path.split("/")[:-1]
-                if any((dest.joinpath(*parts[:k])).is_symlink() for k in range(1, len(parts) + 1)):
+                if behind_symlink(dest, path):
                     # Only a damaged tree has a/b next to a symlink a; never write through it.
                     raise ValueError(f"{repo.path}: {path!r} lies behind a symlink")
                 target.parent.mkdir(parents=True, exist_ok=True)
@@ -445,6 +444,13 @@ def _write_blobs(repo: GitRepo, blobs: list[tuple[str, str, str]], dest: Path) -
         if process.returncode != 0:
             raise GitError(repo.path, args, stderr.decode("utf-8", "replace"),
                            process.returncode)
+
+
+def behind_symlink(root: Path, relative: str) -> bool:
+    """Whether a directory on the way from ``root`` to ``relative`` is a symlink: writing
+    (or reading) there would go through the link, out of the tree."""
+    parts = relative.split("/")[:-1]
+    return any(root.joinpath(*parts[:k]).is_symlink() for k in range(1, len(parts) + 1))
 
 
 def materialize(repo: GitRepo, rev: str, dest: str | Path, patches: Sequence[str] = ()

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
+from assay.swe.patches import behind_symlink
 from assay.swe.reports import TestReport
 
 SRC = "/src"
@@ -75,7 +76,7 @@ class Ecosystem(ABC):
         found = {str(p.relative_to(tree)) for pattern in self.definition_globs
                  for p in tree.glob(pattern) if p.is_file() and not p.is_symlink()}
         # A glob walks into a linked directory (requirements -> /etc): never the tree's file.
-        return sorted(f for f in found if not through_link(tree, f))
+        return sorted(f for f in found if not behind_symlink(tree, f))
 
     @abstractmethod
     def setup_script(self, tree: Path) -> str:
@@ -101,12 +102,6 @@ def quote(words: Sequence[str]) -> str:
 
 
 SCRIPT_HEAD = "set -uo pipefail\n"
-
-
-def through_link(tree: Path, relative: str) -> bool:
-    """Whether a directory on the way from ``tree`` to ``relative`` is a symlink."""
-    parts = Path(relative).parts[:-1]
-    return any(tree.joinpath(*parts[:k]).is_symlink() for k in range(1, len(parts) + 1))
 
 
 def copy_tree(source: Path, target: Path) -> None:
